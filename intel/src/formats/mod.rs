@@ -1,0 +1,1 @@
+//! Feed formats. (API contract; the implementation is being written.)

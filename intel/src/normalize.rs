@@ -1,0 +1,1 @@
+//! Normalisation of domains and URLs. (API contract; the implementation is being written.)
