@@ -1,1 +1,73 @@
-fn main() {}
+//! `kordon-agent`: reads captures or an interface, matches indicators, writes EVE JSON.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use kordon_agent::capture::Shutdown;
+use kordon_agent::cli::Cli;
+use kordon_agent::indicators::LiveIndicators;
+use kordon_agent::{feeds, pipeline};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("kordon-agent: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = cli.validate()?;
+    let loaded = feeds::load_all(&settings.indicators).context("loading indicators")?;
+    for report in &loaded.reports {
+        tracing::info!(target: "kordon::feeds", "{report}");
+    }
+    tracing::info!(
+        indicators = loaded.set.len(),
+        memory_bytes = loaded.set.memory_usage(),
+        "indicator set compiled"
+    );
+    let shutdown = Shutdown::new();
+    shutdown
+        .install_signal_handlers()
+        .context("installing signal handlers")?;
+    let stats_json = settings.stats_json.clone();
+    let report = pipeline::run(
+        settings.pipeline,
+        LiveIndicators::new(loaded.set),
+        shutdown,
+    )?;
+    eprintln!("kordon-agent: {}", report.summary_line());
+    if let Some(path) = stats_json {
+        let json = serde_json::to_vec_pretty(&report).context("serialising stats")?;
+        std::fs::write(&path, json)
+            .with_context(|| format!("writing stats to {}", path.display()))?;
+    }
+    let failed_files = report
+        .capture
+        .files
+        .iter()
+        .filter(|f| f.error.is_some())
+        .count();
+    // Exit 1 when some input could not be read fully, so scripts notice; the rest was processed.
+    Ok(if failed_files > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KORDON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,261 @@
+//! The command line: every option with its default, its unit and its validation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::capture::live::LiveConfig;
+use crate::feeds::FeedSpec;
+use crate::flow::community_id::CommunityIdConfig;
+use crate::flow::hash::FlowHashBuilder;
+use crate::pipeline::{EveTarget, PipelineConfig, Source};
+use crate::worker::{DedupMode, WorkerConfig};
+
+/// Kordon sensor: match network traffic against indicator-of-compromise sets and write
+/// Suricata-compatible EVE JSON alerts.
+#[derive(Debug, Parser)]
+#[command(name = "kordon-agent", version, about, long_about = None)]
+pub struct Cli {
+    /// Capture files or directories to read (pcap or pcapng, told apart by content; directories
+    /// are read recursively in sorted order).
+    #[arg(short = 'r', long = "read", value_name = "PATH", num_args = 1.., conflicts_with = "interface")]
+    pub read: Vec<PathBuf>,
+
+    /// Interface to capture from live (needs CAP_NET_RAW).
+    #[arg(short = 'i', long = "interface", value_name = "IF")]
+    pub interface: Option<String>,
+
+    /// BPF filter for live capture, compiled in the kernel. Defaults to none (all traffic).
+    #[arg(long, value_name = "EXPR", requires = "interface")]
+    pub bpf: Option<String>,
+
+    /// Bytes captured per packet in live mode, 64–262144.
+    #[arg(long, value_name = "BYTES", default_value_t = 65535)]
+    pub snaplen: u32,
+
+    /// Kernel capture ring size in MiB for live mode, 1–4096.
+    #[arg(long = "buffer-mb", value_name = "MIB", default_value_t = 64)]
+    pub buffer_mb: u32,
+
+    /// Put the interface in promiscuous mode (not needed on a dedicated tap/SPAN port that
+    /// already delivers foreign traffic). Defaults to off.
+    #[arg(long)]
+    pub promisc: bool,
+
+    /// Indicator files or directories: `PATH` (format detected from content), or
+    /// `FORMAT[:OPTION]=PATH` with FORMAT one of plain[:KIND], zeek, dataset:TYPE
+    /// (string|md5|sha256|ip|ipv4|ipv6), iprep:CATEGORIES-FILE. Defaults to none.
+    #[arg(long = "indicators", value_name = "SPEC", num_args = 1..)]
+    pub indicators: Vec<String>,
+
+    /// Name of the indicator set the loaded files form (shown in alerts).
+    #[arg(long = "set-name", value_name = "NAME", default_value = "default")]
+    pub set_name: String,
+
+    /// Where EVE JSON lines go: a file (appended) or `-` for standard output.
+    #[arg(long, value_name = "PATH|-", default_value = "-")]
+    pub eve: String,
+
+    /// Also write one `flow` event per flow when it ends (alerted flows always get one).
+    #[arg(long)]
+    pub metadata: bool,
+
+    /// Worker threads. Defaults to the number of CPUs minus one for the capture thread (min 1).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// How repeated matches are reported: `flow` = one alert per (indicator, flow, location)
+    /// with the repeats counted; `none` = an alert per matching packet or event.
+    #[arg(long, value_enum, default_value_t = DedupMode::Flow)]
+    pub dedup: DedupMode,
+
+    /// Seconds of inactivity after which a flow ends, 1–86400.
+    #[arg(long = "flow-timeout-secs", value_name = "SECS", default_value_t = 120)]
+    pub flow_timeout_secs: u64,
+
+    /// Flows tracked at once across all workers; beyond it the least recently active flow is
+    /// evicted (and counted). 1024–100000000.
+    #[arg(long = "max-flows", value_name = "N", default_value_t = 1_000_000)]
+    pub max_flows: u64,
+
+    /// Batches (of up to 256 packets) queued per worker, 1–65536. Offline the reader waits when
+    /// a queue is full; live, the packets are dropped and counted.
+    #[arg(long = "queue-batches", value_name = "N", default_value_t = 64)]
+    pub queue_batches: usize,
+
+    /// Community ID seed, 0–65535 (0 unless all your tools agree on another).
+    #[arg(long = "community-id-seed", value_name = "SEED", default_value_t = 0)]
+    pub community_id_seed: u16,
+
+    /// Render Community IDs as hex instead of base64 (the spec's troubleshooting form).
+    #[arg(long = "community-id-hex")]
+    pub community_id_hex: bool,
+
+    /// Write the final statistics as JSON to this file. Defaults to not writing them.
+    #[arg(long = "stats-json", value_name = "PATH")]
+    pub stats_json: Option<PathBuf>,
+
+    /// Live mode: log a statistics line every this many seconds; 0 disables it.
+    #[arg(long = "stats-interval-secs", value_name = "SECS", default_value_t = 60)]
+    pub stats_interval_secs: u64,
+}
+
+/// A command-line value that fails validation.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid --{param}: {reason}")]
+pub struct InvalidParameter {
+    /// The option's name.
+    pub param: &'static str,
+    /// What is wrong, and what is allowed.
+    pub reason: String,
+}
+
+/// Validated settings.
+#[derive(Debug)]
+pub struct Settings {
+    /// Pipeline configuration.
+    pub pipeline: PipelineConfig,
+    /// Indicator files to load.
+    pub indicators: Vec<FeedSpec>,
+    /// Where to write final stats.
+    pub stats_json: Option<PathBuf>,
+}
+
+fn invalid(param: &'static str, reason: impl Into<String>) -> InvalidParameter {
+    InvalidParameter {
+        param,
+        reason: reason.into(),
+    }
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    param: &'static str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<T, InvalidParameter> {
+    if value < min || value > max {
+        Err(invalid(
+            param,
+            format!("{value} is outside {min}–{max}"),
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
+impl Cli {
+    /// Checks every option and builds the settings.
+    pub fn validate(&self) -> Result<Settings, InvalidParameter> {
+        let source = match (&self.interface, self.read.is_empty()) {
+            (Some(interface), true) => {
+                if interface.is_empty() {
+                    return Err(invalid("interface", "empty interface name"));
+                }
+                Source::Live(LiveConfig {
+                    interface: interface.clone(),
+                    bpf: self.bpf.clone(),
+                    snaplen: in_range("snaplen", self.snaplen, 64, 262_144)?,
+                    buffer_mb: in_range("buffer-mb", self.buffer_mb, 1, 4096)?,
+                    promisc: self.promisc,
+                })
+            }
+            (None, false) => Source::Files(self.read.clone()),
+            (None, true) => {
+                return Err(invalid(
+                    "read",
+                    "give capture files with --read or an interface with --interface",
+                ));
+            }
+            (Some(_), false) => {
+                return Err(invalid("read", "--read and --interface are exclusive"));
+            }
+        };
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = match self.workers {
+            Some(n) => in_range("workers", n, 1, 256)?,
+            None => available.saturating_sub(1).max(1),
+        };
+        let flow_timeout = in_range("flow-timeout-secs", self.flow_timeout_secs, 1, 86_400)?;
+        let max_flows = in_range("max-flows", self.max_flows, 1024, 100_000_000)?;
+        let queue_batches = in_range("queue-batches", self.queue_batches, 1, 65_536)?;
+        if self.set_name.trim().is_empty() {
+            return Err(invalid("set-name", "must not be empty"));
+        }
+        let eve = match self.eve.as_str() {
+            "" => return Err(invalid("eve", "empty path (use - for standard output)")),
+            "-" => EveTarget::Stdout,
+            path => EveTarget::File(PathBuf::from(path)),
+        };
+        let indicators = self
+            .indicators
+            .iter()
+            .map(|spec| FeedSpec::parse(spec).map_err(|reason| invalid("indicators", reason)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let per_worker_flows = u32::try_from(max_flows / workers as u64).unwrap_or(u32::MAX);
+        Ok(Settings {
+            pipeline: PipelineConfig {
+                source,
+                workers,
+                queue_batches,
+                event_queue: 65_536,
+                worker: WorkerConfig {
+                    flow_timeout_us: (flow_timeout * 1_000_000) as i64,
+                    max_flows: per_worker_flows.max(1),
+                    dedup: self.dedup,
+                    community_id: CommunityIdConfig {
+                        seed: self.community_id_seed,
+                        base64: !self.community_id_hex,
+                    },
+                    metadata: self.metadata,
+                    hasher: FlowHashBuilder::random(),
+                },
+                eve,
+                stats_interval: (self.stats_interval_secs > 0)
+                    .then(|| Duration::from_secs(self.stats_interval_secs)),
+            },
+            indicators: indicators
+                .into_iter()
+                .map(|spec| spec.with_set(&self.set_name))
+                .collect(),
+            stats_json: self.stats_json.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, InvalidParameter> {
+        let mut argv = vec!["kordon-agent"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("clap accepts").validate()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let settings = parse(&["--read", "x.pcap"]).expect("valid");
+        assert_eq!(settings.pipeline.eve, EveTarget::Stdout);
+        assert_eq!(settings.pipeline.worker.dedup, DedupMode::Flow);
+        assert!(settings.pipeline.workers >= 1);
+    }
+
+    #[test]
+    fn each_bound_is_enforced() {
+        let cases: [(&str, &[&str], &str); 7] = [
+            ("no source", &[], "read"),
+            ("zero workers", &["-r", "x", "--workers", "0"], "workers"),
+            ("timeout zero", &["-r", "x", "--flow-timeout-secs", "0"], "flow-timeout-secs"),
+            ("few flows", &["-r", "x", "--max-flows", "10"], "max-flows"),
+            ("zero queue", &["-r", "x", "--queue-batches", "0"], "queue-batches"),
+            ("tiny snaplen", &["-i", "lo", "--snaplen", "10"], "snaplen"),
+            ("bad feed format", &["-r", "x", "--indicators", "csv:x=y"], "indicators"),
+        ];
+        for (name, args, param) in cases {
+            let error = parse(args).expect_err(name);
+            assert_eq!(error.param, param, "{name}: {error}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Kordon's sensor: capture, decode, flows, indicator matching and EVE output.
+//!
+//! The binary `kordon-agent` wires these modules together (see [`pipeline`]); they are a library
+//! so that tests, benchmarks and fuzz targets drive exactly the code the agent runs.
+//! `DESIGN.md` at the repository root describes the data flow and the hot-path rules.
+#![deny(missing_docs)]
+
+pub mod batch;
+pub mod capture;
+pub mod cli;
+pub mod decode;
+pub mod eve;
+pub mod event;
+pub mod feeds;
+pub mod flow;
+pub mod indicators;
+pub mod observe;
+pub mod pipeline;
+pub mod stats;
+pub mod timefmt;
+pub mod worker;

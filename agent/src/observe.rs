@@ -1,0 +1,67 @@
+//! Observations: what a packet or flow showed, at which location, ready to be matched.
+//!
+//! A location names where a value was seen, like Zeek's `Intel::Where`: the same domain is a
+//! different finding in a DNS query than in a TLS SNI. Analyzers (connection endpoints today; DNS,
+//! TLS and HTTP next) only produce observations; matching, dedup and alerting are the same for all
+//! of them, so a new analyzer adds locations without touching the pipeline.
+
+use std::net::IpAddr;
+
+use kordon_intel::{IndicatorKind, IndicatorSet, MatchId};
+
+/// Where a value was observed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    /// The flow's originator address (Zeek `Conn::IN_ORIG`; Suricata's alert `src_ip`).
+    ConnSrc,
+    /// The flow's responder address (Zeek `Conn::IN_RESP`; Suricata's alert `dest_ip`).
+    ConnDst,
+}
+
+impl Location {
+    /// The dotted name used in alerts, reports and configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::ConnSrc => "conn.src",
+            Location::ConnDst => "conn.dst",
+        }
+    }
+
+    /// Whether the location describes the flow as a whole (so every packet of the flow repeats
+    /// it), rather than one event inside the flow (a query, a handshake).
+    pub fn is_per_flow(self) -> bool {
+        matches!(self, Location::ConnSrc | Location::ConnDst)
+    }
+}
+
+/// An observed value, borrowed from the packet or flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObservedValue<'a> {
+    /// An address: matched against exact IPv4/IPv6 and CIDR indicators.
+    Ip(IpAddr),
+    /// A DNS name: matched against domain indicators (exact and subdomain).
+    Domain(&'a str),
+    /// A value of one textual kind (URL, user agent, fingerprint…).
+    Text(IndicatorKind, &'a str),
+}
+
+/// One observation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observation<'a> {
+    /// Where it was seen.
+    pub location: Location,
+    /// What was seen.
+    pub value: ObservedValue<'a>,
+}
+
+impl Observation<'_> {
+    /// Appends the indicators matching this observation to `out` (which keeps its capacity, so
+    /// matching does not allocate in steady state).
+    pub fn match_into(&self, set: &IndicatorSet, now_secs: i64, out: &mut Vec<MatchId>) {
+        match self.value {
+            ObservedValue::Ip(addr) => set.match_ip(addr, now_secs, out),
+            ObservedValue::Domain(name) => set.match_domain(name, now_secs, out),
+            ObservedValue::Text(kind, value) => set.match_text(kind, value, now_secs, out),
+        }
+    }
+}
