@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn full_by_count_or_bytes() {
         let mut batch = Batch::default();
-        assert!(!batch.is_full_for(BATCH_BYTES * 2), "an empty batch takes any packet");
+        assert!(
+            !batch.is_full_for(BATCH_BYTES * 2),
+            "an empty batch takes any packet"
+        );
         batch.push(0, 1, LinkType::RAW, &[0]);
         assert!(batch.is_full_for(BATCH_BYTES));
         for _ in 1..BATCH_PACKETS {

@@ -97,7 +97,11 @@ pub struct Cli {
     pub stats_json: Option<PathBuf>,
 
     /// Live mode: log a statistics line every this many seconds; 0 disables it.
-    #[arg(long = "stats-interval-secs", value_name = "SECS", default_value_t = 60)]
+    #[arg(
+        long = "stats-interval-secs",
+        value_name = "SECS",
+        default_value_t = 60
+    )]
     pub stats_interval_secs: u64,
 }
 
@@ -136,10 +140,7 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
     max: T,
 ) -> Result<T, InvalidParameter> {
     if value < min || value > max {
-        Err(invalid(
-            param,
-            format!("{value} is outside {min}–{max}"),
-        ))
+        Err(invalid(param, format!("{value} is outside {min}–{max}")))
     } else {
         Ok(value)
     }
@@ -247,11 +248,23 @@ mod tests {
         let cases: [(&str, &[&str], &str); 7] = [
             ("no source", &[], "read"),
             ("zero workers", &["-r", "x", "--workers", "0"], "workers"),
-            ("timeout zero", &["-r", "x", "--flow-timeout-secs", "0"], "flow-timeout-secs"),
+            (
+                "timeout zero",
+                &["-r", "x", "--flow-timeout-secs", "0"],
+                "flow-timeout-secs",
+            ),
             ("few flows", &["-r", "x", "--max-flows", "10"], "max-flows"),
-            ("zero queue", &["-r", "x", "--queue-batches", "0"], "queue-batches"),
+            (
+                "zero queue",
+                &["-r", "x", "--queue-batches", "0"],
+                "queue-batches",
+            ),
             ("tiny snaplen", &["-i", "lo", "--snaplen", "10"], "snaplen"),
-            ("bad feed format", &["-r", "x", "--indicators", "csv:x=y"], "indicators"),
+            (
+                "bad feed format",
+                &["-r", "x", "--indicators", "csv:x=y"],
+                "indicators",
+            ),
         ];
         for (name, args, param) in cases {
             let error = parse(args).expect_err(name);

@@ -89,9 +89,10 @@ impl FeedSpec {
         out.format = Some(format);
         match (format, option) {
             (Format::Plain, Some(kind)) => {
-                out.plain_kind = Some(IndicatorKind::from_name(kind).ok_or_else(|| {
-                    format!("{spec:?}: unknown indicator kind {kind:?}")
-                })?);
+                out.plain_kind = Some(
+                    IndicatorKind::from_name(kind)
+                        .ok_or_else(|| format!("{spec:?}: unknown indicator kind {kind:?}"))?,
+                );
             }
             (Format::Dataset, Some(kind)) => {
                 out.dataset_type = Some(DatasetType::from_name(kind).ok_or_else(|| {
@@ -99,7 +100,9 @@ impl FeedSpec {
                 })?);
             }
             (Format::Dataset, None) => {
-                return Err(format!("{spec:?}: dataset needs a type, e.g. dataset:ipv4=PATH"));
+                return Err(format!(
+                    "{spec:?}: dataset needs a type, e.g. dataset:ipv4=PATH"
+                ));
             }
             (Format::Iprep, Some(categories)) if !categories.is_empty() => {
                 out.iprep_categories = Some(PathBuf::from(categories));
@@ -110,7 +113,9 @@ impl FeedSpec {
                 ));
             }
             (_, Some(option)) => {
-                return Err(format!("{spec:?}: format {name} takes no option ({option:?})"));
+                return Err(format!(
+                    "{spec:?}: format {name} takes no option ({option:?})"
+                ));
             }
             (_, None) => {}
         }
@@ -189,7 +194,15 @@ mod tests {
 
     #[test]
     fn bad_specs_are_explained() {
-        for spec in ["csv=x", "csv:x=y", "dataset=x", "iprep=x", "zeek:x=y", "plain:bogus=x", "zeek="] {
+        for spec in [
+            "csv=x",
+            "csv:x=y",
+            "dataset=x",
+            "iprep=x",
+            "zeek:x=y",
+            "plain:bogus=x",
+            "zeek=",
+        ] {
             assert!(FeedSpec::parse(spec).is_err(), "{spec} should be rejected");
         }
     }

@@ -95,7 +95,9 @@ pub fn run(
         Source::Files(_) => None,
     };
     let files = match &config.source {
-        Source::Files(paths) => capture::offline::expand_paths(paths).map_err(PipelineError::Input)?,
+        Source::Files(paths) => {
+            capture::offline::expand_paths(paths).map_err(PipelineError::Input)?
+        }
         Source::Live(_) => Vec::new(),
     };
 
@@ -141,19 +143,30 @@ pub fn run(
     let source = config.source.clone();
     // Dropped when the capture thread ends, which wakes the stats loop below at once.
     let (done_tx, done_rx) = bounded::<()>(0);
-    let capture = spawn("capture", move || -> Result<Vec<FileReport>, PipelineError> {
-        let _done = done_tx;
-        let result = match (source, live_capture) {
-            (Source::Live(live), Some(handle)) => {
-                capture::live::run(&live, handle, &mut dispatcher, &capture_shutdown, &capture_kernel)
-                    .map(|()| Vec::new())
-                    .map_err(PipelineError::from)
-            }
-            _ => Ok(capture::offline::read_files(&files, &mut dispatcher, &capture_shutdown)),
-        };
-        dispatcher.publish();
-        result
-    })?;
+    let capture = spawn(
+        "capture",
+        move || -> Result<Vec<FileReport>, PipelineError> {
+            let _done = done_tx;
+            let result = match (source, live_capture) {
+                (Source::Live(live), Some(handle)) => capture::live::run(
+                    &live,
+                    handle,
+                    &mut dispatcher,
+                    &capture_shutdown,
+                    &capture_kernel,
+                )
+                .map(|()| Vec::new())
+                .map_err(PipelineError::from),
+                _ => Ok(capture::offline::read_files(
+                    &files,
+                    &mut dispatcher,
+                    &capture_shutdown,
+                )),
+            };
+            dispatcher.publish();
+            result
+        },
+    )?;
 
     let report_now = |files: Vec<FileReport>| {
         let capture_counters = capture_published.read();

@@ -168,7 +168,10 @@ impl Worker {
         }
         let key = FlowKey::of(&packet);
         let hasher = self.config.hasher;
-        let slot = match self.flows.get_or_insert(key, || new_flow(&hasher, key, &packet, meta)) {
+        let slot = match self
+            .flows
+            .get_or_insert(key, || new_flow(&hasher, key, &packet, meta))
+        {
             Insert::Existing(slot) => slot,
             Insert::New(slot) => {
                 self.counters.flows_created += 1;
@@ -309,30 +312,30 @@ fn new_flow(
     packet: &Decoded<'_>,
     meta: &PacketMeta,
 ) -> Flow<FlowState> {
-        let (sport, dport, one_way) = port_equivalents(packet);
-        let src = Endpoint {
-            addr: packet.src,
-            port: sport,
-        };
-        let dst = Endpoint {
-            addr: packet.dst,
-            port: dport,
-        };
-        // A flow first seen at its SYN-ACK (capture started mid-handshake) belongs to the other
-        // side; every other first packet is taken to come from the originator.
-        let syn_ack = tcp_flags::SYN | tcp_flags::ACK;
-        let (client, server) = if packet.tcp_flags & syn_ack == syn_ack {
-            (dst, src)
-        } else {
-            (src, dst)
-        };
-        let flow_id = flow_id(hasher, &key, meta.ts_us);
-        let state = FlowState {
-            first_icmp: icmp_of(packet),
-            ..FlowState::default()
-        };
-        Flow::new(key, client, server, one_way, flow_id, meta.ts_us, state)
-    }
+    let (sport, dport, one_way) = port_equivalents(packet);
+    let src = Endpoint {
+        addr: packet.src,
+        port: sport,
+    };
+    let dst = Endpoint {
+        addr: packet.dst,
+        port: dport,
+    };
+    // A flow first seen at its SYN-ACK (capture started mid-handshake) belongs to the other
+    // side; every other first packet is taken to come from the originator.
+    let syn_ack = tcp_flags::SYN | tcp_flags::ACK;
+    let (client, server) = if packet.tcp_flags & syn_ack == syn_ack {
+        (dst, src)
+    } else {
+        (src, dst)
+    };
+    let flow_id = flow_id(hasher, &key, meta.ts_us);
+    let state = FlowState {
+        first_icmp: icmp_of(packet),
+        ..FlowState::default()
+    };
+    Flow::new(key, client, server, one_way, flow_id, meta.ts_us, state)
+}
 
 /// Records a match on a flow: a new (indicator, location) raises an alert, a known one counts.
 #[allow(clippy::too_many_arguments)]

@@ -100,10 +100,9 @@ fn community_id_equals_reference_in_all_modes() {
     ];
     for (baseline_name, args) in modes {
         let baseline_path = corpus.join("community-id/baseline").join(baseline_name);
-        let baseline: Vec<Value> = serde_json::from_str(
-            &std::fs::read_to_string(&baseline_path).expect("read baseline"),
-        )
-        .expect("baseline is JSON");
+        let baseline: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(&baseline_path).expect("read baseline"))
+                .expect("baseline is JSON");
         assert!(!baseline.is_empty(), "{baseline_name} is empty");
         let flows = flows(&pcap, &dir, args);
         for entry in &baseline {

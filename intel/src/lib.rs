@@ -17,6 +17,30 @@ pub mod model;
 pub mod normalize;
 pub mod report;
 
-pub use matcher::{BuildError, IndicatorRef, IndicatorSet, IndicatorSetBuilder, MatchId};
+pub use formats::{DatasetType, Format, FormatError, IprepCategories, LoadOptions, load_path};
+pub use matcher::{
+    AddError, AddOutcome, BuildError, IndicatorRef, IndicatorSet, IndicatorSetBuilder, MatchId,
+};
 pub use model::{Indicator, IndicatorKind, IndicatorMeta, IndicatorValue, Severity, Tlp};
+pub use normalize::NormalizeError;
 pub use report::{LoadReport, Rejection};
+
+#[cfg(test)]
+mod send_sync {
+    //! Compile-time proof that the shared types can cross threads: the compiled set is published
+    //! through `ArcSwap` to every worker, and loaders run off the packet path.
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+
+    #[test]
+    fn shared_types_are_send_sync() {
+        assert_send_sync::<crate::IndicatorSet>();
+        assert_send_sync::<crate::IndicatorSetBuilder>();
+        assert_send_sync::<crate::IndicatorRef<'static>>();
+        assert_send_sync::<crate::LoadReport>();
+        assert_send_sync::<crate::LoadOptions>();
+        assert_send_sync::<crate::FormatError>();
+        assert_send_sync::<crate::BuildError>();
+        assert_unwind_safe::<crate::IndicatorSet>();
+    }
+}

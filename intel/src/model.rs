@@ -122,8 +122,14 @@ impl fmt::Display for IndicatorValue {
         match self {
             IndicatorValue::Ip(ip) => write!(f, "{ip}"),
             IndicatorValue::Cidr(net) => write!(f, "{net}"),
-            IndicatorValue::Domain { name, subdomains: true } => write!(f, "*.{name}"),
-            IndicatorValue::Domain { name, subdomains: false } => f.write_str(name),
+            IndicatorValue::Domain {
+                name,
+                subdomains: true,
+            } => write!(f, "*.{name}"),
+            IndicatorValue::Domain {
+                name,
+                subdomains: false,
+            } => f.write_str(name),
             IndicatorValue::Text(text) => f.write_str(text),
         }
     }

@@ -110,7 +110,10 @@ fn read_file(
             }
             Err(pcap::Error::NoMorePackets) => break,
             Err(error) => {
-                report.error = Some(format!("read error after {} packets: {error}", report.packets));
+                report.error = Some(format!(
+                    "read error after {} packets: {error}",
+                    report.packets
+                ));
                 break;
             }
         }

@@ -239,7 +239,10 @@ pub fn decode(link: LinkType, data: &[u8]) -> Result<Frame<'_>, DecodeError> {
 }
 
 fn from_ether_type(ether_type: u16, data: &[u8]) -> Result<Frame<'_>, DecodeError> {
-    from_sliced(LaxSlicedPacket::from_ether_type(EtherType(ether_type), data))
+    from_sliced(LaxSlicedPacket::from_ether_type(
+        EtherType(ether_type),
+        data,
+    ))
 }
 
 fn from_ip(data: &[u8]) -> Result<Frame<'_>, DecodeError> {
@@ -301,10 +304,7 @@ fn from_sliced(sliced: LaxSlicedPacket<'_>) -> Result<Frame<'_>, DecodeError> {
 }
 
 fn has_ports_or_icmp(proto: u8) -> bool {
-    matches!(
-        proto,
-        proto::TCP | proto::UDP | proto::ICMP | proto::ICMPV6
-    )
+    matches!(proto, proto::TCP | proto::UDP | proto::ICMP | proto::ICMPV6)
 }
 
 fn vlan_ids(sliced: &LaxSlicedPacket<'_>) -> [u16; 2] {
@@ -330,10 +330,13 @@ fn is_first_fragment(sliced: &LaxSlicedPacket<'_>) -> bool {
 }
 
 fn ipv6_fragment_offset(v6: &etherparse::LaxIpv6Slice<'_>) -> Option<u16> {
-    v6.extensions().clone().into_iter().find_map(|ext| match ext {
-        etherparse::Ipv6ExtensionSlice::Fragment(frag) => Some(frag.fragment_offset().value()),
-        _ => None,
-    })
+    v6.extensions()
+        .clone()
+        .into_iter()
+        .find_map(|ext| match ext {
+            etherparse::Ipv6ExtensionSlice::Fragment(frag) => Some(frag.fragment_offset().value()),
+            _ => None,
+        })
 }
 
 fn transport_of<'a>(t: &TransportSlice<'a>) -> (Transport, u8, &'a [u8]) {

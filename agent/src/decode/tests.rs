@@ -22,7 +22,11 @@ fn tcp_v4_eth(payload: &[u8]) -> Vec<u8> {
 
 fn udp_v6_eth() -> Vec<u8> {
     let builder = PacketBuilder::ethernet2(MAC_A, MAC_B)
-        .ipv6([0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 64)
+        .ipv6(
+            [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+            64,
+        )
         .udp(5353, 53);
     let mut out = Vec::new();
     builder.write(&mut out, b"dns").expect("write");
@@ -59,10 +63,14 @@ fn icmp_echo_v4() -> Vec<u8> {
 
 fn icmp_echo_v6() -> Vec<u8> {
     let mut out = Vec::new();
-    PacketBuilder::ipv6([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 64)
-        .icmpv6_echo_request(7, 1)
-        .write(&mut out, b"ping")
-        .expect("write");
+    PacketBuilder::ipv6(
+        [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+        64,
+    )
+    .icmpv6_echo_request(7, 1)
+    .write(&mut out, b"ping")
+    .expect("write");
     out
 }
 
@@ -119,17 +127,31 @@ struct Expect {
 
 fn check(name: &str, link: LinkType, frame: &[u8], want: Expect) {
     let Ok(Frame::Ip(packet)) = decode(link, frame) else {
-        panic!("{name}: expected an IP packet, got {:?}", decode(link, frame));
+        panic!(
+            "{name}: expected an IP packet, got {:?}",
+            decode(link, frame)
+        );
     };
-    assert_eq!(packet.src, want.src.parse::<IpAddr>().unwrap(), "{name} src");
-    assert_eq!(packet.dst, want.dst.parse::<IpAddr>().unwrap(), "{name} dst");
+    assert_eq!(
+        packet.src,
+        want.src.parse::<IpAddr>().unwrap(),
+        "{name} src"
+    );
+    assert_eq!(
+        packet.dst,
+        want.dst.parse::<IpAddr>().unwrap(),
+        "{name} dst"
+    );
     assert_eq!(packet.proto, want.proto, "{name} proto");
     assert_eq!(packet.transport, want.transport, "{name} transport");
     assert_eq!(packet.vlan, want.vlan, "{name} vlan");
     assert_eq!(packet.fragment, want.fragment, "{name} fragment");
 }
 
-const TCP_PORTS: Transport = Transport::Ports { src: 40000, dst: 443 };
+const TCP_PORTS: Transport = Transport::Ports {
+    src: 40000,
+    dst: 443,
+};
 
 #[test]
 fn link_types_and_layers() {
@@ -146,7 +168,10 @@ fn link_types_and_layers() {
         src: "10.0.0.1",
         dst: "10.0.0.2",
         proto: proto::UDP,
-        transport: Transport::Ports { src: 1000, dst: 2000 },
+        transport: Transport::Ports {
+            src: 1000,
+            dst: 2000,
+        },
         vlan,
         fragment: false,
     };
@@ -155,16 +180,66 @@ fn link_types_and_layers() {
         ("ethernet tcp", LinkType::ETHERNET, tcp_v4_eth(b"x"), tcp()),
         ("raw ip", LinkType::RAW, ip.clone(), tcp()),
         ("raw ipv4 (228)", LinkType::IPV4, ip.clone(), tcp()),
-        ("bsd loopback little-endian", LinkType::NULL, with_prefix(&[2, 0, 0, 0], &ip), tcp()),
-        ("bsd loopback big-endian", LinkType::NULL, with_prefix(&[0, 0, 0, 2], &ip), tcp()),
-        ("openbsd loop", LinkType::LOOP, with_prefix(&[0, 0, 0, 2], &ip), tcp()),
-        ("linux sll", LinkType::LINUX_SLL, with_prefix(&sll_header(0x0800), &ip), tcp()),
-        ("linux sll2", LinkType::LINUX_SLL2, with_prefix(&sll2_header(0x0800), &ip), tcp()),
-        ("cisco hdlc", LinkType::C_HDLC, with_prefix(&[0x0f, 0x00, 0x08, 0x00], &ip), tcp()),
-        ("ppp hdlc framing", LinkType::PPP, with_prefix(&[0xff, 0x03, 0x00, 0x21], &ip), tcp()),
-        ("ppp bare", LinkType::PPP, with_prefix(&[0x00, 0x21], &ip), tcp()),
-        ("802.1q", LinkType::ETHERNET, vlan_udp(false), udp_vlan([42, 0])),
-        ("qinq", LinkType::ETHERNET, vlan_udp(true), udp_vlan([100, 200])),
+        (
+            "bsd loopback little-endian",
+            LinkType::NULL,
+            with_prefix(&[2, 0, 0, 0], &ip),
+            tcp(),
+        ),
+        (
+            "bsd loopback big-endian",
+            LinkType::NULL,
+            with_prefix(&[0, 0, 0, 2], &ip),
+            tcp(),
+        ),
+        (
+            "openbsd loop",
+            LinkType::LOOP,
+            with_prefix(&[0, 0, 0, 2], &ip),
+            tcp(),
+        ),
+        (
+            "linux sll",
+            LinkType::LINUX_SLL,
+            with_prefix(&sll_header(0x0800), &ip),
+            tcp(),
+        ),
+        (
+            "linux sll2",
+            LinkType::LINUX_SLL2,
+            with_prefix(&sll2_header(0x0800), &ip),
+            tcp(),
+        ),
+        (
+            "cisco hdlc",
+            LinkType::C_HDLC,
+            with_prefix(&[0x0f, 0x00, 0x08, 0x00], &ip),
+            tcp(),
+        ),
+        (
+            "ppp hdlc framing",
+            LinkType::PPP,
+            with_prefix(&[0xff, 0x03, 0x00, 0x21], &ip),
+            tcp(),
+        ),
+        (
+            "ppp bare",
+            LinkType::PPP,
+            with_prefix(&[0x00, 0x21], &ip),
+            tcp(),
+        ),
+        (
+            "802.1q",
+            LinkType::ETHERNET,
+            vlan_udp(false),
+            udp_vlan([42, 0]),
+        ),
+        (
+            "qinq",
+            LinkType::ETHERNET,
+            vlan_udp(true),
+            udp_vlan([100, 200]),
+        ),
         (
             "ipv6 udp",
             LinkType::ETHERNET,
@@ -186,7 +261,10 @@ fn link_types_and_layers() {
                 src: "10.0.0.1",
                 dst: "10.0.0.2",
                 proto: proto::ICMP,
-                transport: Transport::Icmp { icmp_type: 8, code: 0 },
+                transport: Transport::Icmp {
+                    icmp_type: 8,
+                    code: 0,
+                },
                 vlan: [0, 0],
                 fragment: false,
             },
@@ -199,7 +277,10 @@ fn link_types_and_layers() {
                 src: "fe80::1",
                 dst: "fe80::2",
                 proto: proto::ICMPV6,
-                transport: Transport::Icmp { icmp_type: 128, code: 0 },
+                transport: Transport::Icmp {
+                    icmp_type: 128,
+                    code: 0,
+                },
                 vlan: [0, 0],
                 fragment: false,
             },
@@ -212,7 +293,10 @@ fn link_types_and_layers() {
                 src: "10.0.0.1",
                 dst: "10.0.0.2",
                 proto: proto::UDP,
-                transport: Transport::Ports { src: 1111, dst: 2222 },
+                transport: Transport::Ports {
+                    src: 1111,
+                    dst: 2222,
+                },
                 vlan: [0, 0],
                 fragment: true,
             },
@@ -255,16 +339,61 @@ fn bad_frames_are_errors_or_non_ip_never_panics() {
     arp.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
     arp.extend_from_slice(&[0; 20]);
     let cases: Vec<(&str, LinkType, Vec<u8>, Result<(), DecodeError>)> = vec![
-        ("empty ethernet", LinkType::ETHERNET, vec![], Err(DecodeError::LinkTruncated)),
-        ("short sll", LinkType::LINUX_SLL, vec![0; 10], Err(DecodeError::LinkTruncated)),
-        ("short sll2", LinkType::LINUX_SLL2, vec![0; 19], Err(DecodeError::LinkTruncated)),
-        ("short null", LinkType::NULL, vec![2, 0], Err(DecodeError::LinkTruncated)),
-        ("unknown link", LinkType(147), ip.clone(), Err(DecodeError::UnsupportedLink)),
-        ("garbage raw ip", LinkType::RAW, vec![0x45, 0, 0], Err(DecodeError::IpInvalid)),
-        ("version 7", LinkType::RAW, vec![0x70; 40], Err(DecodeError::IpInvalid)),
-        ("tcp header cut", LinkType::RAW, ip[..30].to_vec(), Err(DecodeError::TransportInvalid)),
+        (
+            "empty ethernet",
+            LinkType::ETHERNET,
+            vec![],
+            Err(DecodeError::LinkTruncated),
+        ),
+        (
+            "short sll",
+            LinkType::LINUX_SLL,
+            vec![0; 10],
+            Err(DecodeError::LinkTruncated),
+        ),
+        (
+            "short sll2",
+            LinkType::LINUX_SLL2,
+            vec![0; 19],
+            Err(DecodeError::LinkTruncated),
+        ),
+        (
+            "short null",
+            LinkType::NULL,
+            vec![2, 0],
+            Err(DecodeError::LinkTruncated),
+        ),
+        (
+            "unknown link",
+            LinkType(147),
+            ip.clone(),
+            Err(DecodeError::UnsupportedLink),
+        ),
+        (
+            "garbage raw ip",
+            LinkType::RAW,
+            vec![0x45, 0, 0],
+            Err(DecodeError::IpInvalid),
+        ),
+        (
+            "version 7",
+            LinkType::RAW,
+            vec![0x70; 40],
+            Err(DecodeError::IpInvalid),
+        ),
+        (
+            "tcp header cut",
+            LinkType::RAW,
+            ip[..30].to_vec(),
+            Err(DecodeError::TransportInvalid),
+        ),
         ("arp", LinkType::ETHERNET, arp, Ok(())),
-        ("null with unknown family", LinkType::NULL, with_prefix(&[99, 0, 0, 0], &ip), Ok(())),
+        (
+            "null with unknown family",
+            LinkType::NULL,
+            with_prefix(&[99, 0, 0, 0], &ip),
+            Ok(()),
+        ),
     ];
     for (name, link, frame, want) in cases {
         let got = decode(link, &frame);

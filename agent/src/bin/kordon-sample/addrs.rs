@@ -42,7 +42,11 @@ pub const DEMO_CIDR_HOST: Ipv4Addr = Ipv4Addr::new(91, 243, 44, 17);
 pub const DEMO_DOMAIN: &str = "update.kordon-demo-c2.net";
 
 pub fn mask(len: u8) -> u32 {
-    if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) }
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len))
+    }
 }
 
 /// The pool /16s as network addresses.
@@ -57,7 +61,11 @@ pub fn pool_networks() -> Vec<u32> {
                 seconds.push(b);
             }
         }
-        out.extend(seconds.iter().map(|&b| (u32::from(a) << 24) | (u32::from(b) << 16)));
+        out.extend(
+            seconds
+                .iter()
+                .map(|&b| (u32::from(a) << 24) | (u32::from(b) << 16)),
+        );
     }
     out
 }

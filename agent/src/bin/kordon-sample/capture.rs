@@ -197,7 +197,9 @@ pub fn generate<W: Write>(params: &CaptureParams, out: W) -> io::Result<CaptureS
     let clients = (flows / 16).clamp(16, 4_000) as u32;
     let next_port = {
         let mut r = Rng::new(params.seed, 3);
-        (0..clients).map(|_| r.range(32_768, 60_999) as u16).collect()
+        (0..clients)
+            .map(|_| r.range(32_768, 60_999) as u16)
+            .collect()
     };
     // Packets per flow by family: TCP 7 + data, DNS ~2, other UDP ~8, ICMP ~5. Solve the TCP
     // data mean so that `flows` flows make about `packets` packets.
@@ -239,8 +241,13 @@ pub fn generate<W: Write>(params: &CaptureParams, out: W) -> io::Result<CaptureS
         let Some(Reverse((ts, _serial, slot))) = heap.pop() else {
             break;
         };
-        let flow = slots[slot].as_mut().expect("every scheduled slot holds a flow");
-        let pkt = flow.plan.pop_front().expect("scheduled flows have a packet left");
+        let flow = slots[slot]
+            .as_mut()
+            .expect("every scheduled slot holds a flow");
+        let pkt = flow
+            .plan
+            .pop_front()
+            .expect("scheduled flows have a packet left");
         frame.clear();
         build_frame(flow, &pkt, &ctx.filler, &mut emit_rng, &mut frame);
         writer.write_packet(ts, &frame)?;
@@ -306,7 +313,16 @@ fn internal_client(index: u32) -> Ipv4Addr {
 }
 
 fn internal_client_v6(index: u32) -> Ipv6Addr {
-    Ipv6Addr::new(0xfd00, 0x20, 0, (1 + index / 250) as u16, 0, 0, 0, (2 + index % 250) as u16)
+    Ipv6Addr::new(
+        0xfd00,
+        0x20,
+        0,
+        (1 + index / 250) as u16,
+        0,
+        0,
+        0,
+        (2 + index % 250) as u16,
+    )
 }
 
 fn external_v6(rng: &mut Rng) -> Ipv6Addr {
@@ -354,7 +370,13 @@ impl Ctx {
         }
     }
 
-    fn new_flow(&mut self, proto: Proto, client: Endpoint, server: Endpoint, vlan: Option<u16>) -> Flow {
+    fn new_flow(
+        &mut self,
+        proto: Proto,
+        client: Endpoint,
+        server: Endpoint,
+        vlan: Option<u16>,
+    ) -> Flow {
         Flow {
             proto,
             client,
@@ -378,8 +400,10 @@ fn client_vlan(index: u32) -> Option<u16> {
 fn random_flow(ctx: &mut Ctx) -> Flow {
     let weights: Vec<u32> = FAMILIES.iter().map(|f| f.1).collect();
     let family = FAMILIES[ctx.rng.weighted(&weights)].0;
-    let v6 = matches!(family, Family::TcpOut | Family::Dns | Family::Icmp | Family::UdpOther)
-        && ctx.rng.chance(0.11);
+    let v6 = matches!(
+        family,
+        Family::TcpOut | Family::Dns | Family::Icmp | Family::UdpOther
+    ) && ctx.rng.chance(0.11);
     let ci = ctx.client_index();
     let vlan = client_vlan(ci);
     let client_ip: IpAddr = if v6 {
@@ -439,7 +463,11 @@ fn random_flow(ctx: &mut Ctx) -> Flow {
             };
             let cport = ctx.ephemeral_port(ci);
             let c = ctx.endpoint(client_ip, cport, mac_for(client_ip), client_ttl);
-            let smac = if internal { mac_for(resolver) } else { ROUTER_MAC };
+            let smac = if internal {
+                mac_for(resolver)
+            } else {
+                ROUTER_MAC
+            };
             let s = ctx.endpoint(resolver, 53, smac, if internal { 64 } else { far_ttl });
             let rtt = if internal {
                 ctx.rng.range(200, 30_000)
@@ -459,7 +487,11 @@ fn random_flow(ctx: &mut Ctx) -> Flow {
             };
             let which = ctx.rng.weighted(&[30, 40, 15, 15]);
             let port = [123u16, 443, 514, 161][which];
-            let cport = if port == 123 { 123 } else { ctx.ephemeral_port(ci) };
+            let cport = if port == 123 {
+                123
+            } else {
+                ctx.ephemeral_port(ci)
+            };
             let c = ctx.endpoint(client_ip, cport, mac_for(client_ip), client_ttl);
             let s = ctx.endpoint(server_ip, port, ROUTER_MAC, far_ttl);
             let rtt = ctx.rng.range(4_000, 120_000);
@@ -553,6 +585,8 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
     let tls = matches!(port, 443 | 8443 | 993 | 5222);
     let http = matches!(port, 80 | 8080);
     let mss: usize = if f.client.ip.is_ipv6() { 1440 } else { 1460 };
+    // Delayed ACKs: some stacks acknowledge every segment, most every second one.
+    let ack_every = if rng.chance(0.5) { 1 } else { 2 };
     let mut budget: u64 = match script {
         Some((_, b)) => b,
         None => {
@@ -604,19 +638,19 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
         // Server response: mostly small, sometimes bulk.
         let (head, total) = if first && tls {
             let hello = payload::tls_server_hello(rng);
-            let rest = rng.range(1_800, 5_000) as usize;
+            let rest = rng.range(1_200, 4_000) as usize;
             (Some(hello), rest)
         } else if http {
-            let body = if rng.chance(0.6) {
+            let body = if rng.chance(0.75) {
                 rng.range(200, 3_000)
             } else {
                 rng.range(3_000, 120_000)
             } as usize;
             (Some(payload::http_response_head(rng, body)), body)
-        } else if rng.chance(0.6) {
+        } else if rng.chance(0.8) {
             (None, rng.range(40, 600) as usize)
         } else {
-            (None, rng.exp(20_000.0) as usize + 1_000)
+            (None, rng.exp(8_000.0) as usize + 1_000)
         };
         let mut segments: Vec<Payload> = Vec::new();
         let mut remaining = total;
@@ -642,11 +676,15 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
             if budget == 0 {
                 break;
             }
-            let gap = if i == 0 { rtt / 2 + rng.range(100, 3_000) } else { rng.range(8, 250) };
+            let gap = if i == 0 {
+                rtt / 2 + rng.range(100, 3_000)
+            } else {
+                rng.range(8, 250)
+            };
             push(f, false, gap, Kind::Data, seg);
             budget -= 1;
             unacked += 1;
-            if unacked == 2 && budget > 0 {
+            if unacked == ack_every && budget > 0 {
                 push(f, true, rng.range(20, 200), Kind::Ack, Payload::None);
                 budget -= 1;
                 unacked = 0;
@@ -658,7 +696,11 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
         }
         first = false;
     }
-    let end = if script.is_some() { 0 } else { rng.weighted(&[85, 10, 5]) };
+    let end = if script.is_some() {
+        0
+    } else {
+        rng.weighted(&[85, 10, 5])
+    };
     let linger = rng.exp(200_000.0) as u64 + 50;
     match end {
         0 => {
@@ -676,7 +718,13 @@ fn plan_dns(ctx: &mut Ctx, f: &mut Flow, rtt: u64, name: &str, answer: Option<Ip
     let rng = &mut ctx.rng;
     let id = rng.next_u64() as u16;
     let aaaa = answer.is_none() && rng.chance(0.2);
-    push(f, true, 0, Kind::Udp, Payload::Bytes(payload::dns_query(id, name, aaaa)));
+    push(
+        f,
+        true,
+        0,
+        Kind::Udp,
+        Payload::Bytes(payload::dns_query(id, name, aaaa)),
+    );
     if answer.is_some() || rng.chance(0.97) {
         let count = rng.range(1, 3) as usize;
         let mut answers: Vec<IpAddr> = Vec::with_capacity(count);
@@ -701,31 +749,96 @@ fn plan_udp_other(ctx: &mut Ctx, f: &mut Flow, rtt: u64) {
     match f.server.port {
         123 => {
             push(f, true, 0, Kind::Udp, Payload::Bytes(payload::ntp(rng, 3)));
-            push(f, false, rtt, Kind::Udp, Payload::Bytes(payload::ntp(rng, 4)));
+            push(
+                f,
+                false,
+                rtt,
+                Kind::Udp,
+                Payload::Bytes(payload::ntp(rng, 4)),
+            );
         }
         514 => {
             let n = rng.range(1, 12);
             for i in 0..n {
-                let gap = if i == 0 { 0 } else { rng.exp(2_000_000.0) as u64 };
-                push(f, true, gap, Kind::Udp, Payload::Bytes(payload::syslog(rng)));
+                let gap = if i == 0 {
+                    0
+                } else {
+                    rng.exp(2_000_000.0) as u64
+                };
+                push(
+                    f,
+                    true,
+                    gap,
+                    Kind::Udp,
+                    Payload::Bytes(payload::syslog(rng)),
+                );
             }
         }
         161 => {
             let len = rng.range(40, 90) as u16;
-            push(f, true, 0, Kind::Udp, Payload::Filler { len, tls_record: false });
+            push(
+                f,
+                true,
+                0,
+                Kind::Udp,
+                Payload::Filler {
+                    len,
+                    tls_record: false,
+                },
+            );
             let len = rng.range(60, 400) as u16;
-            push(f, false, rtt, Kind::Udp, Payload::Filler { len, tls_record: false });
+            push(
+                f,
+                false,
+                rtt,
+                Kind::Udp,
+                Payload::Filler {
+                    len,
+                    tls_record: false,
+                },
+            );
         }
         _ => {
             // QUIC-like: padded initials, then a burst of mostly full datagrams and small acks.
-            push(f, true, 0, Kind::Udp, Payload::Filler { len: 1_250, tls_record: false });
-            push(f, false, rtt, Kind::Udp, Payload::Filler { len: 1_250, tls_record: false });
-            let n = rng.range(2, 40);
+            push(
+                f,
+                true,
+                0,
+                Kind::Udp,
+                Payload::Filler {
+                    len: 1_250,
+                    tls_record: false,
+                },
+            );
+            push(
+                f,
+                false,
+                rtt,
+                Kind::Udp,
+                Payload::Filler {
+                    len: 1_250,
+                    tls_record: false,
+                },
+            );
+            let n = rng.range(2, 24);
             for _ in 0..n {
                 let from_client = rng.chance(0.35);
-                let len = if from_client { rng.range(30, 80) } else { rng.range(900, 1_350) };
+                let len = if from_client {
+                    rng.range(30, 80)
+                } else {
+                    rng.range(900, 1_350)
+                };
                 let gap = rng.range(10, 8_000);
-                push(f, from_client, gap, Kind::Udp, Payload::Filler { len: len as u16, tls_record: false });
+                push(
+                    f,
+                    from_client,
+                    gap,
+                    Kind::Udp,
+                    Payload::Filler {
+                        len: len as u16,
+                        tls_record: false,
+                    },
+                );
             }
         }
     }
@@ -733,7 +846,11 @@ fn plan_udp_other(ctx: &mut Ctx, f: &mut Flow, rtt: u64) {
 
 fn plan_icmp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, n: u16) {
     for seq in 1..=n {
-        let gap = if seq == 1 { 0 } else { 1_000_000 - rtt.min(900_000) + ctx.rng.range(0, 500) };
+        let gap = if seq == 1 {
+            0
+        } else {
+            1_000_000 - rtt.min(900_000) + ctx.rng.range(0, 500)
+        };
         push(f, true, gap, Kind::EchoRequest(seq), Payload::None);
         push(f, false, rtt, Kind::EchoReply(seq), Payload::None);
     }
@@ -856,9 +973,14 @@ fn build_frame(f: &mut Flow, pkt: &Pkt, filler: &[u8], rng: &mut Rng, out: &mut 
             *seq = seq
                 .wrapping_add(payload.len() as u32)
                 .wrapping_add(u32::from(h.syn || h.fin));
-            step.tcp_header(h).write(out, payload).map_err(|e| e.to_string())
+            step.tcp_header(h)
+                .write(out, payload)
+                .map_err(|e| e.to_string())
         }
-        Kind::Udp => step.udp(src.port, dst.port).write(out, payload).map_err(|e| e.to_string()),
+        Kind::Udp => step
+            .udp(src.port, dst.port)
+            .write(out, payload)
+            .map_err(|e| e.to_string()),
         Kind::EchoRequest(seq) | Kind::EchoReply(seq) => {
             let data = payload::ping_data(seq);
             let request = matches!(pkt.kind, Kind::EchoRequest(_));
@@ -883,7 +1005,12 @@ mod tests {
     use super::*;
     use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 
-    fn gen_bytes(packets: u64, flows: u64, seed: u64, profile: Profile) -> (Vec<u8>, CaptureSummary) {
+    fn gen_bytes(
+        packets: u64,
+        flows: u64,
+        seed: u64,
+        profile: Profile,
+    ) -> (Vec<u8>, CaptureSummary) {
         let mut buf = Vec::new();
         let s = generate(
             &CaptureParams {

@@ -173,7 +173,9 @@ impl Matcher {
     }
 
     fn cidr(&self, ip: u32) -> bool {
-        self.lens.iter().any(|&l| self.nets.contains(&(ip & mask(l), l)))
+        self.lens
+            .iter()
+            .any(|&l| self.nets.contains(&(ip & mask(l), l)))
     }
 }
 
@@ -319,7 +321,10 @@ fn fmt_cidr(net: u32, len: u8) -> String {
 }
 
 /// Writes `path` through a temporary file, so an interrupted run never leaves a partial list.
-pub fn write_atomically(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+pub fn write_atomically(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -379,17 +384,43 @@ pub fn write_demo(path: &Path, seed: u64, suricata_dir: Option<&Path>) -> anyhow
         hit_rate: 0.0,
     })?;
     write_atomically(path, |w| {
-        writeln!(w, "# Kordon demo indicators (synthetic), written by `kordon-sample indicators --profile demo --seed {seed}`.")?;
-        writeln!(w, "# One value per line; '#' starts a comment. Each value's type is inferred: IPv4, CIDR, domain.")?;
-        writeln!(w, "# Against `kordon-sample capture --profile demo` these hit 4 IPv4 flows plus DNS/TLS names.")?;
+        writeln!(
+            w,
+            "# Kordon demo indicators (synthetic), written by `kordon-sample indicators --profile demo --seed {seed}`."
+        )?;
+        writeln!(
+            w,
+            "# One value per line; '#' starts a comment. Each value's type is inferred: IPv4, CIDR, domain."
+        )?;
+        writeln!(
+            w,
+            "# Against `kordon-sample capture --profile demo` these hit 4 IPv4 flows plus DNS/TLS names."
+        )?;
         writeln!(w, "#")?;
-        writeln!(w, "# C2 server: 10.20.1.15 connects to it over TLS on 443 (hit as destination).")?;
+        writeln!(
+            w,
+            "# C2 server: 10.20.1.15 connects to it over TLS on 443 (hit as destination)."
+        )?;
         writeln!(w, "{}", addrs::DEMO_C2)?;
-        writeln!(w, "# Scanner: probes the DMZ host 10.20.0.22 over SSH and ICMP (hit as source, two flows).")?;
+        writeln!(
+            w,
+            "# Scanner: probes the DMZ host 10.20.0.22 over SSH and ICMP (hit as source, two flows)."
+        )?;
         writeln!(w, "{}", addrs::DEMO_SCANNER)?;
-        writeln!(w, "# Payload hosting range: 10.20.1.5 (VLAN-tagged) fetches over HTTP from {} (hit via CIDR).", addrs::DEMO_CIDR_HOST)?;
-        writeln!(w, "{}", fmt_cidr(u32::from(addrs::DEMO_CIDR.0), addrs::DEMO_CIDR.1))?;
-        writeln!(w, "# C2 domain: looked up over DNS by 10.20.1.15, then named in the TLS SNI.")?;
+        writeln!(
+            w,
+            "# Payload hosting range: 10.20.1.5 (VLAN-tagged) fetches over HTTP from {} (hit via CIDR).",
+            addrs::DEMO_CIDR_HOST
+        )?;
+        writeln!(
+            w,
+            "{}",
+            fmt_cidr(u32::from(addrs::DEMO_CIDR.0), addrs::DEMO_CIDR.1)
+        )?;
+        writeln!(
+            w,
+            "# C2 domain: looked up over DNS by 10.20.1.15, then named in the TLS SNI."
+        )?;
         writeln!(w, "{}", addrs::DEMO_DOMAIN)?;
         writeln!(w, "#")?;
         writeln!(w, "# Decoys: must not match anything in the demo capture.")?;
@@ -525,7 +556,11 @@ mod tests {
         write_demo(&list, 1, Some(&dir.join("suricata"))).unwrap();
         let text = fs::read_to_string(&list).unwrap();
         assert!(text.contains(addrs::DEMO_DOMAIN));
-        assert!(fs::read_to_string(dir.join("suricata/iprep/cidr.list")).unwrap().starts_with("91.243.44.0/24,1,100\n"));
+        assert!(
+            fs::read_to_string(dir.join("suricata/iprep/cidr.list"))
+                .unwrap()
+                .starts_with("91.243.44.0/24,1,100\n")
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

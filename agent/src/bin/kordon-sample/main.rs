@@ -28,7 +28,11 @@ use capture::{CaptureParams, Profile};
 use indicators::IndicatorParams;
 
 #[derive(Parser, Debug)]
-#[command(name = "kordon-sample", version, about = "Deterministic sample captures and indicator lists")]
+#[command(
+    name = "kordon-sample",
+    version,
+    about = "Deterministic sample captures and indicator lists"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -163,11 +167,15 @@ fn run_indicators(a: IndicatorArgs) -> anyhow::Result<()> {
         a.ipv4, a.cidr, a.seed
     );
     if let Some(h) = &a.hit_from {
-        let name = h.file_name().map_or_else(|| h.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = h.file_name().map_or_else(
+            || h.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         command.push_str(&format!(" --hit-from {name} --hit-rate {}", a.hit_rate));
     }
     let header = vec![
-        "Kordon sample indicators: synthetic, deterministic (same arguments, same file).".to_string(),
+        "Kordon sample indicators: synthetic, deterministic (same arguments, same file)."
+            .to_string(),
         format!("generated-by: {command}"),
         format!(
             "ipv4: {} ({} planted from the capture), cidr: {} ({} planted)",

@@ -193,7 +193,11 @@ pub fn tls_client_hello(rng: &mut Rng, sni: &str) -> Vec<u8> {
     }
     ext(&mut exts, 0x0017, &[]); // extended master secret
     ext(&mut exts, 0xff01, &[0]); // renegotiation info
-    ext(&mut exts, 0x000a, &[0, 6, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]);
+    ext(
+        &mut exts,
+        0x000a,
+        &[0, 6, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18],
+    );
     ext(&mut exts, 0x000b, &[1, 0]);
     ext(&mut exts, 0x0023, &[]); // session ticket
     ext(&mut exts, 0x0010, b"\x00\x0c\x02h2\x08http/1.1");
@@ -257,7 +261,12 @@ pub fn http_request(rng: &mut Rng, host: &str) -> Vec<u8> {
 }
 
 pub fn http_response_head(rng: &mut Rng, body_len: usize) -> Vec<u8> {
-    let ctype = rng.pick(&["text/html; charset=utf-8", "application/json", "image/png", "application/octet-stream"]);
+    let ctype = rng.pick(&[
+        "text/html; charset=utf-8",
+        "application/json",
+        "image/png",
+        "application/octet-stream",
+    ]);
     format!(
         "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: {ctype}\r\nContent-Length: {body_len}\r\nCache-Control: max-age=3600\r\n\r\n"
     )
@@ -325,6 +334,11 @@ mod tests {
     #[test]
     fn dns_query_shape() {
         let q = dns_query(0x1234, "a.bc", false);
-        assert_eq!(q, [0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 2, b'b', b'c', 0, 0, 1, 0, 1]);
+        assert_eq!(
+            q,
+            [
+                0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 2, b'b', b'c', 0, 0, 1, 0, 1
+            ]
+        );
     }
 }

@@ -29,7 +29,9 @@ fn endpoint(n: u8) -> Endpoint {
 
 fn insert(table: &mut FlowTable<u8>, n: u8, ts: i64) -> Insert<u8> {
     let k = key(n);
-    table.get_or_insert(k, || Flow::new(k, endpoint(n), endpoint(0), false, u64::from(n), ts, n))
+    table.get_or_insert(k, || {
+        Flow::new(k, endpoint(n), endpoint(0), false, u64::from(n), ts, n)
+    })
 }
 
 fn touch(table: &mut FlowTable<u8>, n: u8, ts: i64) {
@@ -60,7 +62,10 @@ fn expiry_follows_last_activity() {
     assert!(table.pop_expired(25, 30).is_none(), "nothing idle > 30");
     let expired = table.pop_expired(45, 30).expect("flow 2 idle for 35");
     assert_eq!(expired.state, 2);
-    assert!(table.pop_expired(45, 30).is_none(), "flow 1 idle for 25 only");
+    assert!(
+        table.pop_expired(45, 30).is_none(),
+        "flow 1 idle for 25 only"
+    );
     assert_eq!(table.pop_expired(100, 30).map(|f| f.state), Some(1));
     assert!(table.is_empty());
 }

@@ -1,0 +1,293 @@
+//! End-to-end matching on a capture built here: which flows alert, at which location, with which
+//! orientation, dedup counts, and the same answer whatever the number of workers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use etherparse::PacketBuilder;
+use serde_json::Value;
+
+const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
+const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
+
+/// A classic pcap file (microsecond timestamps, Ethernet) written packet by packet.
+struct PcapWriter {
+    bytes: Vec<u8>,
+    ts_us: i64,
+}
+
+impl PcapWriter {
+    fn new() -> Self {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&4u16.to_le_bytes());
+        bytes.extend_from_slice(&0i32.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&65535u32.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        PcapWriter {
+            bytes,
+            ts_us: 1_700_000_000_000_000,
+        }
+    }
+
+    fn frame(&mut self, frame: &[u8]) {
+        self.ts_us += 1000;
+        let secs = (self.ts_us / 1_000_000) as u32;
+        let micros = (self.ts_us % 1_000_000) as u32;
+        for word in [secs, micros, frame.len() as u32, frame.len() as u32] {
+            self.bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        self.bytes.extend_from_slice(frame);
+    }
+
+    fn tcp(
+        &mut self,
+        src: [u8; 4],
+        dst: [u8; 4],
+        sport: u16,
+        dport: u16,
+        flags: &str,
+        payload: &[u8],
+    ) {
+        let mut builder = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4(src, dst, 64)
+            .tcp(sport, dport, 1000, 65535);
+        if flags.contains('S') {
+            builder = builder.syn();
+        }
+        if flags.contains('A') {
+            builder = builder.ack(1);
+        }
+        let mut out = Vec::new();
+        builder.write(&mut out, payload).expect("build tcp");
+        self.frame(&out);
+    }
+
+    fn udp(&mut self, src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16) {
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4(src, dst, 64)
+            .udp(sport, dport)
+            .write(&mut out, b"query")
+            .expect("build udp");
+        self.frame(&out);
+    }
+}
+
+const CLIENT: [u8; 4] = [10, 1, 0, 5];
+const BAD_SERVER: [u8; 4] = [203, 0, 113, 9];
+const BAD_NET_HOST: [u8; 4] = [198, 51, 100, 77];
+const RESOLVER: [u8; 4] = [10, 1, 0, 53];
+const GOOD_SERVER: [u8; 4] = [192, 0, 2, 80];
+const LATE_CLIENT: [u8; 4] = [10, 1, 0, 7];
+
+fn capture() -> Vec<u8> {
+    let mut pcap = PcapWriter::new();
+    // Flow 1: client → known-bad server, full handshake and data: 3 to server, 2 to client.
+    pcap.tcp(CLIENT, BAD_SERVER, 40000, 443, "S", b"");
+    pcap.tcp(BAD_SERVER, CLIENT, 443, 40000, "SA", b"");
+    pcap.tcp(CLIENT, BAD_SERVER, 40000, 443, "A", b"");
+    // Flow 2 interleaved: a host in a bad network queries our resolver (originator matches).
+    pcap.udp(BAD_NET_HOST, RESOLVER, 5353, 53);
+    pcap.tcp(CLIENT, BAD_SERVER, 40000, 443, "A", b"hello");
+    pcap.udp(RESOLVER, BAD_NET_HOST, 53, 5353);
+    pcap.tcp(BAD_SERVER, CLIENT, 443, 40000, "A", b"world");
+    // Flow 3: clean traffic.
+    pcap.tcp(CLIENT, GOOD_SERVER, 40001, 80, "S", b"");
+    pcap.tcp(GOOD_SERVER, CLIENT, 80, 40001, "SA", b"");
+    // Flow 4: first seen at the server's SYN-ACK (capture started mid-handshake): the bad server
+    // is still the responder.
+    pcap.tcp(BAD_SERVER, LATE_CLIENT, 443, 50000, "SA", b"");
+    pcap.tcp(LATE_CLIENT, BAD_SERVER, 50000, 443, "A", b"");
+    pcap.bytes
+}
+
+const INDICATORS: &str = "\
+# test indicators
+203.0.113.9
+198.51.100.0/24
+192.0.2.200
+";
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("kordon-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        std::fs::write(dir.join("test.pcap"), capture()).expect("write pcap");
+        std::fs::write(dir.join("indicators.txt"), INDICATORS).expect("write indicators");
+        Scratch(dir)
+    }
+
+    fn run(&self, args: &[&str]) -> (Vec<Value>, Value) {
+        let eve = self.0.join("eve.json");
+        let stats = self.0.join("stats.json");
+        let _ = std::fs::remove_file(&eve);
+        let status = Command::new(env!("CARGO_BIN_EXE_kordon-agent"))
+            .arg("--read")
+            .arg(self.0.join("test.pcap"))
+            .arg("--indicators")
+            .arg(self.0.join("indicators.txt"))
+            .arg("--eve")
+            .arg(&eve)
+            .arg("--stats-json")
+            .arg(&stats)
+            .args(args)
+            .env("KORDON_LOG", "warn")
+            .status()
+            .expect("run agent");
+        assert!(status.success(), "agent exit {status}");
+        let events = read_lines(&eve);
+        let stats = serde_json::from_str(&std::fs::read_to_string(stats).expect("stats"))
+            .expect("stats JSON");
+        (events, stats)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn read_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("eve")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// (src_ip, dest_ip, location, indicator value) of each alert, sorted.
+fn alert_keys(events: &[Value]) -> Vec<(String, String, String, String)> {
+    let mut keys: Vec<_> = events
+        .iter()
+        .filter(|e| e["event_type"] == "alert")
+        .map(|e| {
+            (
+                e["src_ip"].as_str().unwrap_or_default().to_string(),
+                e["dest_ip"].as_str().unwrap_or_default().to_string(),
+                e["kordon"]["location"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                e["kordon"]["indicator"]["value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn expected_alerts() -> Vec<(String, String, String, String)> {
+    let mut want = vec![
+        ("10.1.0.5", "203.0.113.9", "conn.dst", "203.0.113.9"),
+        ("198.51.100.77", "10.1.0.53", "conn.src", "198.51.100.0/24"),
+        ("10.1.0.7", "203.0.113.9", "conn.dst", "203.0.113.9"),
+    ]
+    .into_iter()
+    .map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()))
+    .collect::<Vec<_>>();
+    want.sort();
+    want
+}
+
+#[test]
+fn alerts_name_location_orientation_and_indicator() {
+    let scratch = Scratch::new("matching-flow");
+    for workers in ["1", "2", "3"] {
+        let (events, stats) = scratch.run(&["--workers", workers]);
+        assert_eq!(alert_keys(&events), expected_alerts(), "workers={workers}");
+        assert_eq!(stats["packets"], 11, "workers={workers}");
+        assert_eq!(
+            stats["flows"]["created"], 4,
+            "workers={workers}: one flow per conversation"
+        );
+        let alert = events
+            .iter()
+            .find(|e| e["event_type"] == "alert" && e["dest_ip"] == "203.0.113.9")
+            .expect("alert");
+        assert_eq!(alert["proto"], "TCP");
+        assert_eq!(alert["dest_port"], 443);
+        assert!(
+            alert["community_id"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("1:"))
+        );
+        assert_eq!(alert["kordon"]["indicator"]["type"], "ipv4");
+        assert_eq!(alert["kordon"]["indicator"]["set"], "default");
+        assert_eq!(alert["kordon"]["dedup"]["count"], 1);
+    }
+}
+
+#[test]
+fn dedup_counts_every_packet_of_the_flow() {
+    let scratch = Scratch::new("matching-dedup");
+    let (events, _) = scratch.run(&["--workers", "1"]);
+    // Alerted flows always get a flow event carrying each alert's final count.
+    let mut counts = BTreeMap::new();
+    for flow in events.iter().filter(|e| e["event_type"] == "flow") {
+        assert_eq!(
+            flow["flow"]["alerted"], true,
+            "without --metadata only alerted flows: {flow}"
+        );
+        for tally in flow["kordon"]["alerts"].as_array().expect("tallies") {
+            let packets = flow["flow"]["pkts_toserver"].as_u64().unwrap_or(0)
+                + flow["flow"]["pkts_toclient"].as_u64().unwrap_or(0);
+            assert_eq!(tally["count"].as_u64(), Some(packets), "{flow}");
+            counts.insert(
+                flow["src_ip"].as_str().unwrap_or_default().to_string(),
+                packets,
+            );
+        }
+    }
+    let want: BTreeMap<String, u64> = [("10.1.0.5", 5), ("198.51.100.77", 2), ("10.1.0.7", 2)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    assert_eq!(counts, want);
+}
+
+#[test]
+fn dedup_none_alerts_per_packet_with_direction() {
+    let scratch = Scratch::new("matching-none");
+    let (events, stats) = scratch.run(&["--workers", "2", "--dedup", "none"]);
+    let alerts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "alert")
+        .collect();
+    assert_eq!(alerts.len(), 9, "5 + 2 + 2 packets of alerted flows");
+    assert_eq!(stats["alerts"], 9);
+    let to_client = alerts
+        .iter()
+        .filter(|a| a["direction"] == "to_client")
+        .count();
+    assert_eq!(to_client, 4, "2 + 1 + 1 server-to-client packets");
+}
+
+#[test]
+fn metadata_reports_every_flow() {
+    let scratch = Scratch::new("matching-metadata");
+    let (events, _) = scratch.run(&["--metadata"]);
+    let flows: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "flow")
+        .collect();
+    assert_eq!(flows.len(), 4);
+    let clean = flows
+        .iter()
+        .find(|f| f["dest_ip"] == "192.0.2.80")
+        .expect("clean flow");
+    assert_eq!(clean["flow"]["alerted"], false);
+    assert_eq!(clean["flow"]["pkts_toserver"], 1);
+    assert_eq!(clean["flow"]["pkts_toclient"], 1);
+    assert_eq!(clean["flow"]["reason"], "shutdown");
+}
