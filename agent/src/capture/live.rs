@@ -1,5 +1,10 @@
 //! Live capture from an interface.
 //!
+//! Immediate mode is deliberately off: libpcap then uses TPACKET_V3, whose ring holds packets in
+//! variable-size slots, instead of TPACKET_V2's fixed snaplen-sized frames (with a 64 KiB snaplen a
+//! 64 MiB V2 ring holds only about a thousand packets, and a burst overflows it). V3 hands over a
+//! block when it fills or when the read timeout retires it, which bounds latency to that timeout.
+//!
 //! libpcap 1.10's TPACKET_V3 handle blocks forever on an idle interface, whatever the read timeout,
 //! so the handle is put in non-blocking mode and the loop waits in `poll(2)` with a short timeout:
 //! that keeps shutdown, partial-batch flushing, idle flow expiry and kernel-drop statistics working
@@ -86,7 +91,6 @@ pub fn open(config: &LiveConfig) -> Result<Capture<Active>, LiveError> {
         .snaplen(snaplen)
         .promisc(config.promisc)
         .buffer_size(buffer)
-        .immediate_mode(true)
         .timeout(POLL_TIMEOUT_MS)
         .open()
         .map_err(open_err)?
@@ -120,6 +124,7 @@ pub fn run(
         });
     }
     let fd = capture.as_raw_fd();
+    tracing::info!(interface = %config.interface, link = datalink.0, "live capture started");
     let mut last_tick = Instant::now();
     let mut since_clock_check = 0u32;
     while !shutdown.requested() {
