@@ -2,7 +2,7 @@
 //!
 //! The binary `kordon-agent` wires these modules together (see [`pipeline`]); they are a library
 //! so that tests, benchmarks and fuzz targets drive exactly the code the agent runs.
-//! `DESIGN.md` at the repository root describes the data flow and the hot-path rules.
+//! `agent/DESIGN.md` describes the threads, queues, flows and the hot-path rules.
 #![deny(missing_docs)]
 
 pub mod batch;
