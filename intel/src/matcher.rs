@@ -263,10 +263,10 @@ impl IndicatorSetBuilder {
     /// is cached because consecutive entries almost always share it.
     fn intern_meta(&mut self, meta: Arc<IndicatorMeta>) -> u32 {
         let ptr = Arc::as_ptr(&meta) as usize;
-        if let Some((last, index)) = self.last_meta {
-            if last == ptr {
-                return index;
-            }
+        if let Some((last, index)) = self.last_meta
+            && last == ptr
+        {
+            return index;
         }
         let index = match self.meta_index.get(&ptr) {
             Some(&index) => index,
@@ -864,14 +864,12 @@ impl IndicatorSet {
         let mut h = FNV_START;
         if index.domain_wild.len() > 0 {
             for (i, &b) in name.iter().enumerate().rev() {
-                if b == b'.' {
-                    if let Some(suffix) = name.get(i + 1..) {
-                        if !suffix.is_empty()
-                            && matches_at(&index.domain_wild, suffix, h, &mut emit)
-                        {
-                            return;
-                        }
-                    }
+                if b == b'.'
+                    && let Some(suffix) = name.get(i + 1..)
+                    && !suffix.is_empty()
+                    && matches_at(&index.domain_wild, suffix, h, &mut emit)
+                {
+                    return;
                 }
                 h = fnv_step(h, b.to_ascii_lowercase());
             }
