@@ -57,9 +57,10 @@ pub struct Loaded {
 }
 
 impl FeedSpec {
-    /// Parses `PATH` or `FORMAT[:OPTION]=PATH` (see `--indicators`). A prefix before `=` that
-    /// contains neither `/` nor `.` is taken as a format, so an unknown format is an error rather
-    /// than a file name; paths containing `=` can be written with a `./` prefix.
+    /// Parses `PATH` or `FORMAT[:OPTION]=PATH` (see `--indicators`). A prefix before `=` whose
+    /// part before any `:` is a format name is a spec (so `iprep:/etc/cats.txt=/etc/rep.list`
+    /// works); any other prefix without `/` or `.` is an unknown format and an error rather than
+    /// a file name. Paths containing `=` can be written with a `./` prefix.
     pub fn parse(spec: &str) -> Result<FeedSpec, String> {
         let mut out = FeedSpec {
             path: PathBuf::from(spec),
@@ -72,17 +73,18 @@ impl FeedSpec {
         let Some((prefix, path)) = spec.split_once('=') else {
             return Ok(out);
         };
-        if prefix.contains('/') || prefix.contains('.') && !prefix.contains(':') {
+        let (name, option) = match prefix.split_once(':') {
+            Some((name, option)) => (name, Some(option)),
+            None => (prefix, None),
+        };
+        let names_a_format = Format::from_name(name).is_some();
+        if !names_a_format && (prefix.contains('/') || prefix.contains('.')) {
             return Ok(out);
         }
         if path.is_empty() {
             return Err(format!("{spec:?}: no path after '='"));
         }
         out.path = PathBuf::from(path);
-        let (name, option) = match prefix.split_once(':') {
-            Some((name, option)) => (name, Some(option)),
-            None => (prefix, None),
-        };
         let format = Format::from_name(name).ok_or_else(|| {
             format!("{spec:?}: unknown format {name:?} (plain, zeek, dataset, iprep)")
         })?;
@@ -188,6 +190,12 @@ mod tests {
         assert!(dataset.dataset_type.is_some());
         let iprep = FeedSpec::parse("iprep:cat.txt=rep.list").expect("iprep");
         assert_eq!(iprep.iprep_categories, Some(PathBuf::from("cat.txt")));
+        let iprep_abs = FeedSpec::parse("iprep:/etc/k/cat.txt=/etc/k/rep.list").expect("iprep");
+        assert_eq!(
+            iprep_abs.iprep_categories,
+            Some(PathBuf::from("/etc/k/cat.txt"))
+        );
+        assert_eq!(iprep_abs.path, PathBuf::from("/etc/k/rep.list"));
         let odd_path = FeedSpec::parse("./a=b.txt").expect("path with =");
         assert_eq!(odd_path.path, PathBuf::from("./a=b.txt"));
     }

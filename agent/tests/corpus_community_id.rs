@@ -2,46 +2,23 @@
 //! Community ID of Kordon's flow must equal the reference implementation's, for seed 0, seed 1
 //! and the hex (`--no-base64`) form.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::Command;
 
+use common::{Scratch, corpus_or_skip, run_agent};
 use serde_json::Value;
 
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("KORDON_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    path.is_dir().then_some(path)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kordon-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
 /// Flow events of the agent run on `pcap` with extra arguments.
-fn flows(pcap: &Path, out: &Path, extra: &[&str]) -> Vec<Value> {
-    let eve = out.join("eve.json");
-    let _ = std::fs::remove_file(&eve);
-    let status = Command::new(env!("CARGO_BIN_EXE_kordon-agent"))
-        .arg("--read")
-        .arg(pcap)
-        .arg("--eve")
-        .arg(&eve)
-        .args(["--metadata", "--workers", "2"])
-        .args(extra)
-        .env("KORDON_LOG", "warn")
-        .status()
-        .expect("run kordon-agent");
-    assert!(status.success(), "kordon-agent failed: {status}");
-    std::fs::read_to_string(&eve)
-        .expect("read eve")
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).expect("valid JSON line"))
-        .filter(|event| event["event_type"] == "flow")
-        .collect()
+fn flows(scratch: &Scratch, tag: &str, pcap: &Path, extra: &[&str]) -> Vec<Value> {
+    let mut args: Vec<OsString> = vec!["--read".into(), pcap.into()];
+    args.extend(["--metadata", "--workers", "2"].map(OsString::from));
+    args.extend(extra.iter().map(OsString::from));
+    let run = run_agent(scratch, tag, &scratch.path, &args);
+    run.expect_success(tag);
+    run.flows().cloned().collect()
 }
 
 /// Whether a baseline tuple (one packet direction) belongs to our flow event.
@@ -78,13 +55,12 @@ fn tuple_matches(entry: &Value, flow: &Value) -> bool {
 
 #[test]
 fn community_id_equals_reference_in_all_modes() {
-    let Some(corpus) = corpus() else {
-        eprintln!("skipped: corpus not found (set KORDON_CORPUS or provide ../shared/corpus)");
+    let Some(corpus) = corpus_or_skip("community_id") else {
         return;
     };
-    let dir = scratch("community-id");
+    let scratch = Scratch::new("community-id");
     let gz = corpus.join("community-id/pcaps/combined.pcap.gz");
-    let pcap = dir.join("combined.pcap");
+    let pcap = scratch.join("combined.pcap");
     let output = Command::new("gzip")
         .arg("-dc")
         .arg(&gz)
@@ -104,7 +80,7 @@ fn community_id_equals_reference_in_all_modes() {
             serde_json::from_str(&std::fs::read_to_string(&baseline_path).expect("read baseline"))
                 .expect("baseline is JSON");
         assert!(!baseline.is_empty(), "{baseline_name} is empty");
-        let flows = flows(&pcap, &dir, args);
+        let flows = flows(&scratch, baseline_name, &pcap, args);
         for entry in &baseline {
             let candidates: Vec<&Value> =
                 flows.iter().filter(|f| tuple_matches(entry, f)).collect();
@@ -126,5 +102,4 @@ fn community_id_equals_reference_in_all_modes() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,15 +3,15 @@
 //! report zero drops, and alert on the indicator flows. Needs root (namespaces, CAP_NET_RAW),
 //! `ip` and `tcpreplay`; skips with a printed reason otherwise.
 
-mod support;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::PcapWriter;
 use serde_json::Value;
-use support::PcapWriter;
 
 const FLOWS: u32 = 2500;
 const PACKETS_PER_FLOW: u32 = 8;

@@ -2,14 +2,13 @@
 //! orientation, dedup counts, and the same answer whatever the number of workers.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::ffi::OsString;
 
 use serde_json::Value;
 
-mod support;
+mod common;
 
-use support::PcapWriter;
+use common::{PcapWriter, Scratch, run_agent};
 
 const CLIENT: [u8; 4] = [10, 1, 0, 5];
 const BAD_SERVER: [u8; 4] = [203, 0, 113, 9];
@@ -46,55 +45,30 @@ const INDICATORS: &str = "\
 192.0.2.200
 ";
 
-struct Scratch(PathBuf);
+/// A scratch directory holding the test capture and indicators.
+struct Fixture(Scratch);
 
-impl Scratch {
+impl Fixture {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("kordon-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        std::fs::write(dir.join("test.pcap"), capture()).expect("write pcap");
-        std::fs::write(dir.join("indicators.txt"), INDICATORS).expect("write indicators");
-        Scratch(dir)
+        let scratch = Scratch::new(name);
+        std::fs::write(scratch.join("test.pcap"), capture()).expect("write pcap");
+        std::fs::write(scratch.join("indicators.txt"), INDICATORS).expect("write indicators");
+        Fixture(scratch)
     }
 
     fn run(&self, args: &[&str]) -> (Vec<Value>, Value) {
-        let eve = self.0.join("eve.json");
-        let stats = self.0.join("stats.json");
-        let _ = std::fs::remove_file(&eve);
-        let status = Command::new(env!("CARGO_BIN_EXE_kordon-agent"))
-            .arg("--read")
-            .arg(self.0.join("test.pcap"))
-            .arg("--indicators")
-            .arg(self.0.join("indicators.txt"))
-            .arg("--eve")
-            .arg(&eve)
-            .arg("--stats-json")
-            .arg(&stats)
-            .args(args)
-            .env("KORDON_LOG", "warn")
-            .status()
-            .expect("run agent");
-        assert!(status.success(), "agent exit {status}");
-        let events = read_lines(&eve);
-        let stats = serde_json::from_str(&std::fs::read_to_string(stats).expect("stats"))
-            .expect("stats JSON");
-        (events, stats)
+        let mut argv: Vec<OsString> = vec![
+            "--read".into(),
+            self.0.join("test.pcap").into(),
+            "--indicators".into(),
+            self.0.join("indicators.txt").into(),
+        ];
+        argv.extend(args.iter().map(OsString::from));
+        let run = run_agent(&self.0, "matching", &self.0.path, &argv);
+        run.expect_success("matching");
+        let stats = run.stats.clone().expect("stats written");
+        (run.events, stats)
     }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn read_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .expect("eve")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect()
 }
 
 /// (src_ip, dest_ip, location, indicator value) of each alert, sorted.
@@ -136,7 +110,7 @@ fn expected_alerts() -> Vec<(String, String, String, String)> {
 
 #[test]
 fn alerts_name_location_orientation_and_indicator() {
-    let scratch = Scratch::new("matching-flow");
+    let scratch = Fixture::new("matching-flow");
     for workers in ["1", "2", "3"] {
         let (events, stats) = scratch.run(&["--workers", workers]);
         assert_eq!(alert_keys(&events), expected_alerts(), "workers={workers}");
@@ -164,7 +138,7 @@ fn alerts_name_location_orientation_and_indicator() {
 
 #[test]
 fn dedup_counts_every_packet_of_the_flow() {
-    let scratch = Scratch::new("matching-dedup");
+    let scratch = Fixture::new("matching-dedup");
     let (events, _) = scratch.run(&["--workers", "1"]);
     // Alerted flows always get a flow event carrying each alert's final count.
     let mut counts = BTreeMap::new();
@@ -192,7 +166,7 @@ fn dedup_counts_every_packet_of_the_flow() {
 
 #[test]
 fn dedup_none_alerts_per_packet_with_direction() {
-    let scratch = Scratch::new("matching-none");
+    let scratch = Fixture::new("matching-none");
     let (events, stats) = scratch.run(&["--workers", "2", "--dedup", "none"]);
     let alerts: Vec<&Value> = events
         .iter()
@@ -209,7 +183,7 @@ fn dedup_none_alerts_per_packet_with_direction() {
 
 #[test]
 fn metadata_reports_every_flow() {
-    let scratch = Scratch::new("matching-metadata");
+    let scratch = Fixture::new("matching-metadata");
     let (events, _) = scratch.run(&["--metadata"]);
     let flows: Vec<&Value> = events
         .iter()

@@ -60,9 +60,14 @@ impl LinkType {
         )
     }
 
-    /// Maps a pcap file's link type. Values that do not fit are mapped to an unsupported value.
+    /// Maps the value libpcap reports for a capture. libpcap reports its platform's `DLT_*`
+    /// value, which for raw IP is 12 (14 on OpenBSD) rather than the file's `LINKTYPE_RAW` (101);
+    /// both mean the same thing here. Values that do not fit are mapped to an unsupported value.
     pub fn from_pcap(value: i32) -> LinkType {
-        LinkType(u16::try_from(value).unwrap_or(u16::MAX))
+        match value {
+            12 | 14 => LinkType::RAW,
+            other => LinkType(u16::try_from(other).unwrap_or(u16::MAX)),
+        }
     }
 }
 

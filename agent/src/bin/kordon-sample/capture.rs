@@ -613,6 +613,8 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
                 _ => payload::tls_server_name(rng),
             };
             Payload::Bytes(payload::tls_client_hello(rng, &sni))
+        } else if first && port == 22 {
+            Payload::Bytes(payload::ssh_banner(rng))
         } else if http {
             let host = match &f.server.ip {
                 IpAddr::V4(v4) => v4.to_string(),
@@ -640,6 +642,8 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
             let hello = payload::tls_server_hello(rng);
             let rest = rng.range(1_200, 4_000) as usize;
             (Some(hello), rest)
+        } else if first && port == 22 {
+            (Some(payload::ssh_banner(rng)), 0)
         } else if http {
             let body = if rng.chance(0.75) {
                 rng.range(200, 3_000)
@@ -654,10 +658,20 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
         };
         let mut segments: Vec<Payload> = Vec::new();
         let mut remaining = total;
+        if tls && (1..6).contains(&(remaining % mss)) {
+            // Keep every segment big enough for a TLS record header plus a byte.
+            remaining += 6;
+        }
         if let Some(h) = head {
-            let room = mss.saturating_sub(h.len());
+            // After a TLS ServerHello, the filler sharing its segment is one whole record.
+            let record_header = if tls { 5 } else { 0 };
+            let room = mss.saturating_sub(h.len() + record_header);
             let take = remaining.min(room);
             let mut bytes = h;
+            if tls {
+                bytes.extend_from_slice(&[0x17, 0x03, 0x03]);
+                bytes.extend_from_slice(&(take as u16).to_be_bytes());
+            }
             let off = rng.below((FILLER_LEN - mss) as u64) as usize;
             bytes.extend_from_slice(&ctx.filler[off..off + take]);
             remaining -= take;

@@ -244,11 +244,18 @@ pub fn tls_server_hello(rng: &mut Rng) -> Vec<u8> {
     b.extend_from_slice(&exts);
     let mut out = handshake_record(2, [0x03, 0x03], &b);
     out.extend_from_slice(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
-    // The following application-data record's header, covering the filler that follows.
-    out.extend_from_slice(&[0x17, 0x03, 0x03]);
-    let len = rng.range(600, 1_100) as u16;
-    out.extend_from_slice(&len.to_be_bytes());
     out
+}
+
+/// An SSH identification line (RFC 4253 §4.2).
+pub fn ssh_banner(rng: &mut Rng) -> Vec<u8> {
+    rng.pick(&[
+        "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+        "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10\r\n",
+        "SSH-2.0-PuTTY_Release_0.81\r\n",
+    ])
+    .as_bytes()
+    .to_vec()
 }
 
 pub fn http_request(rng: &mut Rng, host: &str) -> Vec<u8> {
