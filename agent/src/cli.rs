@@ -1,9 +1,11 @@
 //! The command line: every option with its default, its unit and its validation.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use kordon_intel::{IndicatorMeta, Severity, Tlp};
 
 use crate::capture::live::LiveConfig;
 use crate::feeds::FeedSpec;
@@ -52,6 +54,27 @@ pub struct Cli {
     /// Name of the indicator set the loaded files form (shown in alerts).
     #[arg(long = "set-name", value_name = "NAME", default_value = "default")]
     pub set_name: String,
+
+    /// Severity given to indicators whose feed does not say: low, medium, high or critical.
+    #[arg(
+        long = "indicator-severity",
+        value_name = "LEVEL",
+        default_value = "medium"
+    )]
+    pub indicator_severity: String,
+
+    /// Confidence (0–100) given to indicators whose feed does not say.
+    #[arg(
+        long = "indicator-confidence",
+        value_name = "PERCENT",
+        default_value_t = 50
+    )]
+    pub indicator_confidence: u8,
+
+    /// TLP marking given to indicators whose feed does not say: clear, green, amber,
+    /// amber+strict or red.
+    #[arg(long = "indicator-tlp", value_name = "TLP", default_value = "amber")]
+    pub indicator_tlp: String,
 
     /// Where EVE JSON lines go: a file (appended) or `-` for standard output.
     #[arg(long, value_name = "PATH|-", default_value = "-")]
@@ -122,6 +145,8 @@ pub struct Settings {
     pub pipeline: PipelineConfig,
     /// Indicator files to load.
     pub indicators: Vec<FeedSpec>,
+    /// Metadata for indicators whose feed does not give it (the set name included).
+    pub indicator_defaults: IndicatorMeta,
     /// Where to write final stats.
     pub stats_json: Option<PathBuf>,
 }
@@ -184,6 +209,25 @@ impl Cli {
         if self.set_name.trim().is_empty() {
             return Err(invalid("set-name", "must not be empty"));
         }
+        let severity = Severity::from_name(&self.indicator_severity).ok_or_else(|| {
+            invalid(
+                "indicator-severity",
+                format!(
+                    "{:?} is not low, medium, high or critical",
+                    self.indicator_severity
+                ),
+            )
+        })?;
+        let tlp = Tlp::from_name(&self.indicator_tlp).ok_or_else(|| {
+            invalid(
+                "indicator-tlp",
+                format!(
+                    "{:?} is not clear, green, amber, amber+strict or red",
+                    self.indicator_tlp
+                ),
+            )
+        })?;
+        let confidence = in_range("indicator-confidence", self.indicator_confidence, 0, 100)?;
         let eve = match self.eve.as_str() {
             "" => return Err(invalid("eve", "empty path (use - for standard output)")),
             "-" => EveTarget::Stdout,
@@ -216,10 +260,14 @@ impl Cli {
                 stats_interval: (self.stats_interval_secs > 0)
                     .then(|| Duration::from_secs(self.stats_interval_secs)),
             },
-            indicators: indicators
-                .into_iter()
-                .map(|spec| spec.with_set(&self.set_name))
-                .collect(),
+            indicators,
+            indicator_defaults: IndicatorMeta {
+                set: Arc::from(self.set_name.trim()),
+                severity,
+                confidence,
+                tlp,
+                ..IndicatorMeta::default()
+            },
             stats_json: self.stats_json.clone(),
         })
     }
@@ -245,7 +293,7 @@ mod tests {
 
     #[test]
     fn each_bound_is_enforced() {
-        let cases: [(&str, &[&str], &str); 7] = [
+        let cases: [(&str, &[&str], &str); 10] = [
             ("no source", &[], "read"),
             ("zero workers", &["-r", "x", "--workers", "0"], "workers"),
             (
@@ -264,6 +312,21 @@ mod tests {
                 "bad feed format",
                 &["-r", "x", "--indicators", "csv:x=y"],
                 "indicators",
+            ),
+            (
+                "bad severity",
+                &["-r", "x", "--indicator-severity", "dire"],
+                "indicator-severity",
+            ),
+            (
+                "bad tlp",
+                &["-r", "x", "--indicator-tlp", "purple"],
+                "indicator-tlp",
+            ),
+            (
+                "confidence",
+                &["-r", "x", "--indicator-confidence", "101"],
+                "indicator-confidence",
             ),
         ];
         for (name, args, param) in cases {

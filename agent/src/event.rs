@@ -48,7 +48,7 @@ impl IndicatorInfo {
             kind: indicator.kind(),
             value: indicator.value().to_string(),
             score: indicator.score(),
-            meta: Arc::new(indicator.meta().clone()),
+            meta: indicator.meta_arc(),
         }
     }
 }

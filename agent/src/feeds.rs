@@ -19,8 +19,6 @@ pub struct FeedSpec {
     pub dataset_type: Option<DatasetType>,
     /// Suricata iprep categories file.
     pub iprep_categories: Option<PathBuf>,
-    /// Indicator set name.
-    pub set: String,
 }
 
 /// Why loading failed as a whole.
@@ -68,7 +66,6 @@ impl FeedSpec {
             plain_kind: None,
             dataset_type: None,
             iprep_categories: None,
-            set: String::from("default"),
         };
         let Some((prefix, path)) = spec.split_once('=') else {
             return Ok(out);
@@ -123,25 +120,16 @@ impl FeedSpec {
         }
         Ok(out)
     }
-
-    /// The same spec in the named set.
-    pub fn with_set(mut self, set: &str) -> FeedSpec {
-        self.set = set.to_string();
-        self
-    }
 }
 
-/// Loads every spec into one set. Any file that fails as a whole fails the load: a set missing a
-/// feed must not silently go live.
-pub fn load_all(specs: &[FeedSpec]) -> Result<Loaded, FeedError> {
+/// Loads every spec into one set, giving entries `defaults` where their feed says nothing. Any
+/// file that fails as a whole fails the load: a set missing a feed must not silently go live.
+pub fn load_all(specs: &[FeedSpec], defaults: &IndicatorMeta) -> Result<Loaded, FeedError> {
     let mut builder = IndicatorSetBuilder::new();
     let mut reports = Vec::with_capacity(specs.len());
+    let meta = Arc::new(defaults.clone());
     for spec in specs {
-        let meta = Arc::new(IndicatorMeta {
-            set: Arc::from(spec.set.as_str()),
-            ..IndicatorMeta::default()
-        });
-        let mut options = LoadOptions::new(meta);
+        let mut options = LoadOptions::new(Arc::clone(&meta));
         options.format = spec.format;
         options.plain_kind = spec.plain_kind;
         options.dataset_type = spec.dataset_type;

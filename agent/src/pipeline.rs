@@ -172,7 +172,7 @@ pub fn run(
         let capture_counters = capture_published.read();
         let worker_counters = worker_published
             .iter()
-            .fold(Counters::default(), |acc, p| acc.add(p.read()));
+            .fold(Counters::default(), |acc, p| acc.plus(p.read()));
         let snapshot = indicators.load();
         Report::new(
             capture_counters,

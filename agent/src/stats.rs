@@ -86,7 +86,7 @@ impl Counters {
     }
 
     /// Field-wise sum.
-    pub fn add(self, other: Counters) -> Counters {
+    pub fn plus(self, other: Counters) -> Counters {
         let (a, b) = (self.to_array(), other.to_array());
         let mut sum = [0u64; FIELDS];
         for (s, (x, y)) in sum.iter_mut().zip(a.iter().zip(b.iter())) {
@@ -318,7 +318,7 @@ mod tests {
         let published = Published::default();
         published.publish(&a);
         assert_eq!(published.read(), a);
-        let sum = a.add(a);
+        let sum = a.plus(a);
         assert_eq!(sum.packets, 6);
         assert_eq!(sum.decode_errors[DecodeError::IpInvalid.index()], 4);
     }

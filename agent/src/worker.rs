@@ -440,7 +440,7 @@ fn icmp_of(packet: &Decoded<'_>) -> Option<(u8, u8)> {
 
 fn dedup_key(indicator_id: &str, location: Location) -> u64 {
     use std::hash::{BuildHasher, Hasher};
-    let mut hasher = FlowHashBuilder::with_seed(0x6465_6475_70).build_hasher();
+    let mut hasher = FlowHashBuilder::with_seed(0x0064_6564_7570).build_hasher();
     hasher.write(indicator_id.as_bytes());
     hasher.write_u8(location as u8);
     hasher.finish()

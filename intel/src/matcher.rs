@@ -121,9 +121,10 @@ impl IndicatorSetBuilder {
     ///
     /// Lenient about kind/value mismatches so no feed entry is lost: an address, network or
     /// domain value decides its own kind (`Ip` → ipv4/ipv6, `Cidr` → cidr, `Domain` → domain);
-    /// a text value under an address/network/domain kind is parsed, and kept as text of that
-    /// kind (matchable only through [`IndicatorSet::match_text`]) when it does not parse. Use
-    /// [`IndicatorSetBuilder::try_add`] to refuse mismatches instead.
+    /// a text value under an address/network/domain kind is parsed, and when it does not parse
+    /// it is still kept (counted, listed by [`IndicatorSet::iter`]) as text of that kind, which
+    /// no observation of that kind can match. Use [`IndicatorSetBuilder::try_add`] to refuse
+    /// mismatches instead; the loaders in [`crate::formats`] never produce them.
     pub fn add(&mut self, indicator: Indicator) -> AddOutcome {
         self.add_in_category(indicator, 0)
     }
@@ -484,6 +485,15 @@ fn place_of(store: &Store, e: &Entry) -> Place {
     }
 }
 
+/// The table hash and tag of a placed entry (the same formulas the lookups use).
+fn slot_hash(place: &Place) -> (u64, u32) {
+    match *place {
+        Place::V4(a) | Place::V4Net(_, a) => (hash_u32(a), a),
+        Place::V6(a) | Place::V6Net(_, a) => finish(hash_u128(a)),
+        Place::DomainExact(h) | Place::DomainWild(h) | Place::Text(_, h) => finish(h),
+    }
+}
+
 impl Index {
     fn build(store: &Store, include: impl Fn(&Entry) -> bool) -> Index {
         // Pass 1: count, so every table is allocated once at its final size.
@@ -531,8 +541,14 @@ impl Index {
             domain_wild: Table::with_entries(wild),
             text: text.iter().map(|&n| Table::with_entries(n)).collect(),
         };
-        // Pass 2: insert. Tables are sized for their final count, so `insert` never rehashes.
-        let no_rehash = |_: u32| (0, 0);
+        // Pass 2: insert. Tables are sized for their final count, so `insert` never rehashes;
+        // the rehash function is still the real one, so a sizing slip costs time, not matches.
+        let no_rehash = |e: u32| {
+            store
+                .entries
+                .get(e as usize)
+                .map_or((0, 0), |entry| slot_hash(&place_of(store, entry)))
+        };
         for (i, e) in store.entries.iter().enumerate() {
             if !include(e) {
                 continue;
@@ -676,6 +692,14 @@ impl<'a> IndicatorRef<'a> {
         match self.set.store.metas.get(self.entry.meta as usize) {
             Some(meta) => meta,
             None => &NO_META,
+        }
+    }
+
+    /// The shared metadata record itself, so an alert can keep it without copying it.
+    pub fn meta_arc(&self) -> Arc<IndicatorMeta> {
+        match self.set.store.metas.get(self.entry.meta as usize) {
+            Some(meta) => Arc::clone(meta),
+            None => Arc::new(IndicatorMeta::default()),
         }
     }
 

@@ -61,6 +61,12 @@ pub enum NormalizeError {
         /// The offending character.
         found: char,
     },
+    /// A character that cannot appear in a URL host outside an IPv6 literal.
+    #[error("URL host contains {found:?}")]
+    BadHostChar {
+        /// The offending character.
+        found: char,
+    },
     /// An IPv6 literal host without its closing bracket.
     #[error("URL host starts with '[' but has no closing ']'")]
     UnclosedBracket,
@@ -128,7 +134,8 @@ pub fn domain(input: &str) -> Result<(String, bool), NormalizeError> {
 ///    input without one (`host/path`, as the agent builds from `Host` + request target) is
 ///    treated as `http`.
 /// 3. Userinfo (`user:pass@`) is dropped.
-/// 4. The host is lower-cased and loses one trailing dot; an IPv6 literal keeps its brackets.
+/// 4. The host is lower-cased and loses trailing dots (all of them, so the result is stable
+///    when normalised again); an IPv6 literal keeps its brackets.
 /// 5. The port is dropped when it is the scheme's default (80 for `http` or no scheme, 443 for
 ///    `https`) or empty; otherwise it is kept as a plain decimal number (`:080` → `:80`).
 /// 6. The fragment (`#…`) is dropped: it is never sent on the wire.
@@ -136,7 +143,8 @@ pub fn domain(input: &str) -> Result<(String, bool), NormalizeError> {
 /// 8. Percent-escapes in path and query: an escape of an unreserved character
 ///    (`A–Z a–z 0–9 - . _ ~`) is decoded (`%41` → `A`, RFC 3986 §6.2.2.2); every other valid
 ///    escape has its hex upper-cased (`%2f` → `%2F`, §6.2.2.1); a `%` not followed by two hex
-///    digits is kept literally.
+///    digits is encoded as `%25`, so that decoding can never create a new escape (`%%341`
+///    would otherwise become `%41` and change again when normalised twice).
 ///
 /// Non-ASCII characters are kept as they are (UTF-8), since observed request lines may carry
 /// them raw.
@@ -162,7 +170,15 @@ pub fn url(input: &str) -> Result<String, NormalizeError> {
         let Some((inside, after)) = v6.split_once(']') else {
             return Err(NormalizeError::UnclosedBracket);
         };
-        let port = after.strip_prefix(':');
+        let port = match after.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if after.is_empty() => None,
+            None => {
+                return Err(NormalizeError::BadPort {
+                    port: after.chars().take(20).collect(),
+                });
+            }
+        };
         (format!("[{}]", inside.to_ascii_lowercase()), port)
     } else {
         match hostport.rsplit_once(':') {
@@ -170,7 +186,12 @@ pub fn url(input: &str) -> Result<String, NormalizeError> {
             None => (hostport.to_ascii_lowercase(), None),
         }
     };
-    let host = host.strip_suffix('.').map(str::to_owned).unwrap_or(host);
+    let host = host.trim_end_matches('.').to_owned();
+    if !host.starts_with('[')
+        && let Some(found) = host.chars().find(|c| matches!(c, ':' | '[' | ']' | '@'))
+    {
+        return Err(NormalizeError::BadHostChar { found });
+    }
     if host.is_empty() || host == "[]" {
         return Err(NormalizeError::NoHost);
     }
@@ -248,6 +269,11 @@ fn normalize_escapes(input: &str, out: &mut String) {
                 copied = i;
                 continue;
             }
+            out.push_str(input.get(copied..i).unwrap_or(""));
+            out.push_str("%25");
+            i += 1;
+            copied = i;
+            continue;
         }
         i += 1;
     }

@@ -41,6 +41,8 @@ impl Shutdown {
 }
 
 /// Microseconds since the epoch from a libpcap timestamp.
+// `time_t`/`suseconds_t` are i64 on 64-bit Linux but narrower on 32-bit targets.
+#[allow(clippy::useless_conversion)]
 pub fn timeval_us(tv: &libc::timeval) -> i64 {
     i64::from(tv.tv_sec)
         .saturating_mul(1_000_000)

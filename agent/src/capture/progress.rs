@@ -36,7 +36,7 @@ impl Progress {
     pub fn packet(&mut self, caplen: usize) {
         self.packets += 1;
         self.done_bytes += caplen as u64 + RECORD_OVERHEAD;
-        if self.enabled && self.packets % 8192 == 0 {
+        if self.enabled && self.packets.is_multiple_of(8192) {
             let now = Instant::now();
             if now.duration_since(self.last_draw) >= Duration::from_millis(250) {
                 self.last_draw = now;

@@ -338,7 +338,8 @@ fn bad_frames_are_errors_or_non_ip_never_panics() {
     arp.extend_from_slice(&[0x08, 0x06]);
     arp.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
     arp.extend_from_slice(&[0; 20]);
-    let cases: Vec<(&str, LinkType, Vec<u8>, Result<(), DecodeError>)> = vec![
+    type Case = (&'static str, LinkType, Vec<u8>, Result<(), DecodeError>);
+    let cases: Vec<Case> = vec![
         (
             "empty ethernet",
             LinkType::ETHERNET,

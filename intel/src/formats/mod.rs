@@ -166,8 +166,8 @@ pub enum FormatError {
     },
 }
 
-/// Loads a file, or every file of a directory in name order (hidden files skipped; the reports
-/// are merged, each reason prefixed with its file's source name).
+/// Loads a file, or every file of a directory (recursively, in name order, hidden entries
+/// skipped; the reports are merged, each reason prefixed with its file's source name).
 ///
 /// The format is [`LoadOptions::format`] if set, otherwise detected from the content: a `#fields`
 /// line means Zeek; else the first data line decides — `address-or-network,number,number` is
