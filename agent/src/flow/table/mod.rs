@@ -13,6 +13,8 @@ use super::hash::FlowHashBuilder;
 use super::key::{Endpoint, FlowKey};
 
 const NIL: u32 = u32::MAX;
+/// Flows the index is sized for at start; see [`FlowTable::new`].
+const INITIAL_INDEX_CAPACITY: usize = 4096;
 
 /// Why a flow ended; reported in `flow` events as Suricata's `flow.reason`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,12 +96,20 @@ pub struct FlowTable<S> {
 }
 
 impl<S> FlowTable<S> {
-    /// A table holding at most `capacity` flows, with its index preallocated so steady-state
-    /// inserts do not rehash.
+    /// A table holding at most `capacity` flows.
+    ///
+    /// The index starts small and grows with the number of concurrent flows instead of being
+    /// sized for `capacity` up front: a hash table's entries land on random pages, so a
+    /// preallocated million-flow index gets most of its pages touched by a few tens of thousands
+    /// of flows (≈100 MB of RSS for nothing) and loses cache locality. Growth stops at the
+    /// capacity, so memory stays bounded; each doubling is a one-off rehash.
     pub fn new(capacity: u32, hasher: FlowHashBuilder) -> Self {
         let capacity = capacity.max(1);
         FlowTable {
-            index: HashMap::with_capacity_and_hasher(capacity as usize, hasher),
+            index: HashMap::with_capacity_and_hasher(
+                (capacity as usize).min(INITIAL_INDEX_CAPACITY),
+                hasher,
+            ),
             slots: Vec::new(),
             free: Vec::new(),
             head: NIL,
