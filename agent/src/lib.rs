@@ -16,6 +16,7 @@ pub mod flow;
 pub mod indicators;
 pub mod observe;
 pub mod pipeline;
+pub mod sink;
 pub mod stats;
 pub mod timefmt;
 pub mod worker;

@@ -39,7 +39,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .install_signal_handlers()
         .context("installing signal handlers")?;
     let stats_json = settings.stats_json.clone();
-    let report = pipeline::run(settings.pipeline, LiveIndicators::new(loaded.set), shutdown)?;
+    let report = pipeline::run(
+        settings.pipeline,
+        LiveIndicators::new(loaded.set),
+        shutdown,
+        Vec::new(),
+    )?;
     eprintln!("kordon-agent: {}", report.summary_line());
     if let Some(path) = stats_json {
         let json = serde_json::to_vec_pretty(&report).context("serialising stats")?;

@@ -5,7 +5,7 @@
 //! its event sender, and the writer finishes when the last sender is gone. Nothing is lost on a
 //! clean stop.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
@@ -15,10 +15,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use crate::batch::Batch;
 use crate::capture::{self, Dispatcher, QueuePolicy, Shutdown, live::LiveConfig};
-use crate::eve;
 use crate::event::Event;
 use crate::flow::hash::FlowHashBuilder;
 use crate::indicators::LiveIndicators;
+use crate::sink::{EveSink, EventSink};
 use crate::stats::{Counters, FileReport, IndicatorReport, KernelStats, Published, Report};
 use crate::worker::{Worker, WorkerConfig};
 
@@ -81,14 +81,17 @@ pub enum PipelineError {
     Thread(&'static str),
 }
 
-/// Runs the pipeline to completion and returns the final report.
+/// Runs the pipeline to completion and returns the final report. Events go to the EVE output
+/// and then to each of `extra_sinks` (e.g. the collector uplink).
 pub fn run(
     config: PipelineConfig,
     indicators: LiveIndicators,
     shutdown: Shutdown,
+    extra_sinks: Vec<Box<dyn EventSink>>,
 ) -> Result<Report, PipelineError> {
     let started = Instant::now();
-    let out = open_eve(&config.eve)?;
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(EveSink::new(open_eve(&config.eve)?))];
+    sinks.extend(extra_sinks);
     // Open the interface before starting threads so a bad name or filter fails fast and plainly.
     let live_capture = match &config.source {
         Source::Live(live) => Some(capture::live::open(live)?),
@@ -107,7 +110,7 @@ pub fn run(
     let capture_published = Arc::new(Published::default());
     let kernel = Arc::new(KernelStats::default());
 
-    let writer = spawn("eve-writer", move || write_events(event_rx, out))?;
+    let writer = spawn("event-writer", move || write_events(event_rx, sinks))?;
 
     let mut senders = Vec::with_capacity(workers);
     let mut worker_handles = Vec::with_capacity(workers);
@@ -204,7 +207,7 @@ pub fn run(
     }
     writer
         .join()
-        .map_err(|_| PipelineError::Thread("eve-writer"))?
+        .map_err(|_| PipelineError::Thread("event-writer"))?
         .map_err(|source| PipelineError::Eve {
             path: eve_name(&config.eve),
             source,
@@ -253,22 +256,29 @@ fn open_eve(target: &EveTarget) -> Result<Box<dyn Write + Send>, PipelineError> 
     }
 }
 
-/// Writes events as they come, flushing whenever the queue runs dry so live alerts are visible
-/// at once while bursts are written in large blocks.
-fn write_events(events: Receiver<Event>, out: Box<dyn Write + Send>) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(256 * 1024, out);
+/// Hands events to every sink as they come, flushing whenever the queue runs dry so live alerts
+/// are visible at once while bursts are written in large blocks.
+fn write_events(events: Receiver<Event>, mut sinks: Vec<Box<dyn EventSink>>) -> io::Result<()> {
     loop {
         match events.recv_timeout(Duration::from_millis(200)) {
             Ok(event) => {
-                eve::write_event(&mut out, &event)?;
+                write_to_all(&mut sinks, &event)?;
                 while let Ok(event) = events.try_recv() {
-                    eve::write_event(&mut out, &event)?;
+                    write_to_all(&mut sinks, &event)?;
                 }
-                out.flush()?;
+                flush_all(&mut sinks)?;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
     }
-    out.flush()
+    flush_all(&mut sinks)
+}
+
+fn write_to_all(sinks: &mut [Box<dyn EventSink>], event: &Event) -> io::Result<()> {
+    sinks.iter_mut().try_for_each(|sink| sink.write(event))
+}
+
+fn flush_all(sinks: &mut [Box<dyn EventSink>]) -> io::Result<()> {
+    sinks.iter_mut().try_for_each(|sink| sink.flush())
 }
