@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use kordon_intel::{IndicatorMeta, Severity, Tlp};
 
+use crate::applayer::AppConfig;
 use crate::capture::live::LiveConfig;
 use crate::feeds::FeedSpec;
 use crate::flow::community_id::CommunityIdConfig;
@@ -107,6 +108,21 @@ pub struct Cli {
     #[arg(long = "queue-batches", value_name = "N", default_value_t = 64)]
     pub queue_batches: usize,
 
+    /// Bytes of each TCP direction reassembled for application-layer parsing, 256–1048576.
+    /// Indicators live in the first bytes (hello, request, query); beyond this depth a flow is
+    /// only counted.
+    #[arg(
+        long = "stream-depth-bytes",
+        value_name = "BYTES",
+        default_value_t = 16384
+    )]
+    pub stream_depth_bytes: u32,
+
+    /// Extra port for an application protocol, as PROTO:PORT (e.g. dns:5353); repeatable.
+    /// Protocols are also found by content on any port, except those recognised only by port.
+    #[arg(long = "app-port", value_name = "PROTO:PORT")]
+    pub app_ports: Vec<String>,
+
     /// Community ID seed, 0–65535 (0 unless all your tools agree on another).
     #[arg(long = "community-id-seed", value_name = "SEED", default_value_t = 0)]
     pub community_id_seed: u16,
@@ -172,6 +188,34 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
 }
 
 impl Cli {
+    fn app_config(&self) -> Result<AppConfig, InvalidParameter> {
+        let mut config = AppConfig::all_protocols();
+        config.stream.depth =
+            in_range("stream-depth-bytes", self.stream_depth_bytes, 256, 1 << 20)?;
+        config.stream.max_out_of_order_bytes = config.stream.depth;
+        for spec in &self.app_ports {
+            let bad = |reason: String| invalid("app-port", format!("{spec:?}: {reason}"));
+            let (name, port) = spec
+                .split_once(':')
+                .ok_or_else(|| bad("expected PROTO:PORT".into()))?;
+            let def = config
+                .protocols
+                .iter()
+                .find(|def| def.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = config.protocols.iter().map(|d| d.name).collect();
+                    bad(format!("unknown protocol (known: {})", known.join(", ")))
+                })?;
+            let port: u16 = port
+                .parse()
+                .ok()
+                .filter(|&p| p > 0)
+                .ok_or_else(|| bad("port must be 1–65535".into()))?;
+            config.detect.extra_ports.push((def.name, port));
+        }
+        Ok(config)
+    }
+
     /// Checks every option and builds the settings.
     pub fn validate(&self) -> Result<Settings, InvalidParameter> {
         let source = match (&self.interface, self.read.is_empty()) {
@@ -255,6 +299,7 @@ impl Cli {
                     },
                     metadata: self.metadata,
                     hasher: FlowHashBuilder::random(),
+                    app: self.app_config()?,
                 },
                 eve,
                 stats_interval: (self.stats_interval_secs > 0)

@@ -5,7 +5,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::event::{AlertEvent, Event, FlowEvent, FlowInfo};
+use std::collections::BTreeMap;
+
+use crate::applayer::AppRecord;
+use crate::event::{AlertEvent, AppEvent, Event, FlowEvent, FlowInfo};
 use crate::timefmt::eve_timestamp;
 
 /// Serialises one event into `out` as a JSON line.
@@ -13,6 +16,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
     match event {
         Event::Alert(alert) => serde_json::to_writer(&mut *out, &AlertJson::from(&**alert)),
         Event::Flow(flow) => serde_json::to_writer(&mut *out, &FlowJson::from(&**flow)),
+        Event::App(app) => serde_json::to_writer(&mut *out, &AppJson::from(&**app)),
     }
     .map_err(io::Error::from)?;
     out.write_all(b"\n")
@@ -82,8 +86,44 @@ struct AlertJson<'a> {
     #[serde(flatten)]
     common: Common<'a>,
     direction: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_proto: Option<&'static str>,
     alert: AlertBody,
+    /// `"dns": {…}` etc.: the transaction the match came from, as Suricata attaches it.
+    #[serde(flatten)]
+    app: BTreeMap<&'static str, &'a serde_json::Value>,
     kordon: KordonAlert<'a>,
+}
+
+/// The `{app_proto: fields}` map flattened into alerts and app events.
+fn app_fields(record: Option<&AppRecord>) -> BTreeMap<&'static str, &serde_json::Value> {
+    record
+        .map(|r| (r.app_proto, &r.fields))
+        .into_iter()
+        .collect()
+}
+
+#[derive(Serialize)]
+struct AppJson<'a> {
+    #[serde(flatten)]
+    common: Common<'a>,
+    direction: &'static str,
+    #[serde(flatten)]
+    app: BTreeMap<&'static str, &'a serde_json::Value>,
+}
+
+impl<'a> From<&'a AppEvent> for AppJson<'a> {
+    fn from(event: &'a AppEvent) -> Self {
+        AppJson {
+            common: Common::new(event.ts_us, event.record.app_proto, &event.flow, None),
+            direction: direction_name(event.to_server),
+            app: app_fields(Some(&event.record)),
+        }
+    }
+}
+
+fn direction_name(to_server: bool) -> &'static str {
+    if to_server { "to_server" } else { "to_client" }
 }
 
 #[derive(Serialize)]
@@ -131,11 +171,9 @@ impl<'a> From<&'a AlertEvent> for AlertJson<'a> {
         let meta = &indicator.meta;
         AlertJson {
             common: Common::new(alert.ts_us, "alert", &alert.flow, alert.icmp),
-            direction: if alert.to_server {
-                "to_server"
-            } else {
-                "to_client"
-            },
+            direction: direction_name(alert.to_server),
+            app_proto: alert.app.as_deref().map(|r| r.app_proto),
+            app: app_fields(alert.app.as_deref()),
             alert: AlertBody {
                 action: "allowed",
                 gid: 1,
@@ -187,6 +225,8 @@ pub fn signature_id(indicator_id: &str) -> u32 {
 struct FlowJson<'a> {
     #[serde(flatten)]
     common: Common<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_proto: Option<&'static str>,
     flow: FlowBody,
     #[serde(skip_serializing_if = "Option::is_none")]
     kordon: Option<KordonFlow<'a>>,
@@ -230,6 +270,7 @@ impl<'a> From<&'a FlowEvent> for FlowJson<'a> {
             .collect();
         FlowJson {
             common: Common::new(flow.end_us, "flow", &flow.flow, flow.icmp),
+            app_proto: flow.app_proto,
             flow: FlowBody {
                 pkts_toserver: flow.to_server.packets,
                 pkts_toclient: flow.to_client.packets,

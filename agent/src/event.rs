@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use kordon_intel::{IndicatorKind, IndicatorMeta, IndicatorRef};
 
+use crate::applayer::AppRecord;
 use crate::flow::Endpoint;
 use crate::flow::table::{DirCounters, EndReason};
 use crate::observe::Location;
@@ -54,7 +55,7 @@ impl IndicatorInfo {
 }
 
 /// An indicator match.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AlertEvent {
     /// Time of the packet that produced the match, microseconds since the epoch.
     pub ts_us: i64,
@@ -71,6 +72,22 @@ pub struct AlertEvent {
     /// Occurrences folded into this alert so far (1 when emitted; repeats are reported on the
     /// flow's end event).
     pub count: u64,
+    /// The application-layer transaction the match came from (shared with its `dns`/`tls`/`http`
+    /// event and with other alerts on the same transaction).
+    pub app: Option<Arc<AppRecord>>,
+}
+
+/// An application-layer transaction (logged with `--metadata`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppEvent {
+    /// Time of the packet that completed the transaction (µs).
+    pub ts_us: i64,
+    /// The flow.
+    pub flow: FlowInfo,
+    /// Whether that packet went from client to server.
+    pub to_server: bool,
+    /// The record.
+    pub record: Arc<AppRecord>,
 }
 
 /// One alert of a flow with its final repeat count, reported when the flow ends.
@@ -101,15 +118,19 @@ pub struct FlowEvent {
     pub to_client: DirCounters,
     /// Why it ended.
     pub reason: EndReason,
+    /// The application protocol identified, if any.
+    pub app_proto: Option<&'static str>,
     /// Alerts raised on the flow, with their counts.
     pub alerts: Vec<AlertTally>,
 }
 
 /// What workers send to the writer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// An alert.
     Alert(Box<AlertEvent>),
     /// A flow end (for alerted flows always, for all flows with `--metadata`).
     Flow(Box<FlowEvent>),
+    /// An application-layer transaction (with `--metadata`).
+    App(Box<AppEvent>),
 }

@@ -5,6 +5,7 @@
 //! `agent/DESIGN.md` describes the threads, queues, flows and the hot-path rules.
 #![deny(missing_docs)]
 
+pub mod applayer;
 pub mod batch;
 pub mod capture;
 pub mod cli;

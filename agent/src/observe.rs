@@ -16,6 +16,26 @@ pub enum Location {
     ConnSrc,
     /// The flow's responder address (Zeek `Conn::IN_RESP`; Suricata's alert `dest_ip`).
     ConnDst,
+    /// A name asked for in a DNS query (Zeek `DNS::IN_REQUEST`).
+    DnsQuery,
+    /// A name or address in a DNS answer (Zeek `DNS::IN_RESPONSE`).
+    DnsAnswer,
+    /// The server name a TLS client asked for (`SSL::IN_SERVER_NAME`).
+    TlsSni,
+    /// The JA3 fingerprint of a TLS ClientHello.
+    TlsJa3,
+    /// The JA3S fingerprint of a TLS ServerHello.
+    TlsJa3s,
+    /// The JA4 fingerprint of a TLS ClientHello.
+    TlsJa4,
+    /// The HTTP `Host` header (`HTTP::IN_HOST_HEADER`).
+    HttpHost,
+    /// The normalised request URL (`HTTP::IN_URL`).
+    HttpUrl,
+    /// The HTTP `User-Agent` header (`HTTP::IN_USER_AGENT_HEADER`).
+    HttpUserAgent,
+    /// An X.509 certificate fingerprint.
+    X509Fingerprint,
 }
 
 impl Location {
@@ -24,6 +44,16 @@ impl Location {
         match self {
             Location::ConnSrc => "conn.src",
             Location::ConnDst => "conn.dst",
+            Location::DnsQuery => "dns.query",
+            Location::DnsAnswer => "dns.answer",
+            Location::TlsSni => "tls.sni",
+            Location::TlsJa3 => "tls.ja3",
+            Location::TlsJa3s => "tls.ja3s",
+            Location::TlsJa4 => "tls.ja4",
+            Location::HttpHost => "http.host",
+            Location::HttpUrl => "http.url",
+            Location::HttpUserAgent => "http.user_agent",
+            Location::X509Fingerprint => "x509.fingerprint",
         }
     }
 

@@ -39,9 +39,14 @@ pub struct Counters {
     pub alerts_deduplicated: u64,
     /// Observations matched against the indicator set.
     pub observations: u64,
+    /// Application-layer transactions parsed.
+    pub app_transactions: u64,
+    /// Application-layer anomalies (malformed or suspicious protocol data).
+    pub app_anomalies: u64,
 }
 
-const FIELDS: usize = 12 + DecodeError::ALL.len();
+const HEAD: usize = 14;
+const FIELDS: usize = HEAD + DecodeError::ALL.len();
 
 impl Counters {
     fn to_array(self) -> [u64; FIELDS] {
@@ -59,15 +64,17 @@ impl Counters {
             self.alerts,
             self.alerts_deduplicated,
             self.observations,
+            self.app_transactions,
+            self.app_anomalies,
         ];
-        out[..12].copy_from_slice(&head);
-        out[12..].copy_from_slice(&self.decode_errors);
+        out[..HEAD].copy_from_slice(&head);
+        out[HEAD..].copy_from_slice(&self.decode_errors);
         out
     }
 
     fn from_array(a: [u64; FIELDS]) -> Counters {
         let mut decode_errors = [0u64; DecodeError::ALL.len()];
-        decode_errors.copy_from_slice(&a[12..]);
+        decode_errors.copy_from_slice(&a[HEAD..]);
         Counters {
             packets: a[0],
             bytes: a[1],
@@ -81,6 +88,8 @@ impl Counters {
             alerts: a[9],
             alerts_deduplicated: a[10],
             observations: a[11],
+            app_transactions: a[12],
+            app_anomalies: a[13],
             decode_errors,
         }
     }
@@ -194,6 +203,10 @@ pub struct DecodeReport {
     pub non_ip: u64,
     /// IP fragments.
     pub ip_fragments: u64,
+    /// Application-layer transactions parsed.
+    pub app_transactions: u64,
+    /// Application-layer anomalies.
+    pub app_anomalies: u64,
 }
 
 /// Flow section of [`Report`].
@@ -265,6 +278,8 @@ impl Report {
                 errors,
                 non_ip: workers.non_ip,
                 ip_fragments: workers.ip_fragments,
+                app_transactions: workers.app_transactions,
+                app_anomalies: workers.app_anomalies,
             },
             flows: FlowReport {
                 created: workers.flows_created,

@@ -13,9 +13,11 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use kordon_intel::{IndicatorSet, MatchId};
 
+use crate::applayer::detect::L4;
+use crate::applayer::{AppConfig, AppRecord, AppSink, Direction, Session, Transaction};
 use crate::batch::{Batch, PacketMeta};
-use crate::decode::{self, Decoded, Frame, Transport, tcp_flags};
-use crate::event::{AlertEvent, AlertTally, Event, FlowEvent, FlowInfo, IndicatorInfo};
+use crate::decode::{self, Decoded, Frame, Transport, proto, tcp_flags};
+use crate::event::{AlertEvent, AlertTally, AppEvent, Event, FlowEvent, FlowInfo, IndicatorInfo};
 use crate::flow::community_id::{CommunityIdConfig, community_id};
 use crate::flow::hash::{FlowHashBuilder, mix64};
 use crate::flow::key::port_equivalents;
@@ -46,10 +48,13 @@ pub struct WorkerConfig {
     pub dedup: DedupMode,
     /// Community ID rendering.
     pub community_id: CommunityIdConfig,
-    /// Emit a `flow` event for every flow, not only alerted ones.
+    /// Emit a `flow` event for every flow and an event per application transaction, not only
+    /// alerts.
     pub metadata: bool,
     /// Hashes flow keys into flow ids; shared so ids are stable across workers.
     pub hasher: FlowHashBuilder,
+    /// Application-layer settings.
+    pub app: AppConfig,
 }
 
 /// One alert raised on a flow, kept for dedup and the final tally.
@@ -65,7 +70,7 @@ struct RaisedAlert {
 }
 
 /// The pipeline's per-flow state.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct FlowState {
     /// Indicator-set generation the flow's endpoints were last matched against (0 = never).
     generation: u64,
@@ -75,6 +80,20 @@ pub struct FlowState {
     community_id: Option<Arc<str>>,
     /// Alerts raised so far.
     alerts: Vec<RaisedAlert>,
+    /// Application-layer session, created on the first payload byte.
+    app: Option<Box<Session>>,
+    /// The application protocol identified (kept after the session is dropped).
+    app_proto: Option<&'static str>,
+}
+
+impl std::fmt::Debug for FlowState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowState")
+            .field("generation", &self.generation)
+            .field("alerts", &self.alerts.len())
+            .field("app_proto", &self.app_proto)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A worker's owned state.
@@ -85,6 +104,7 @@ pub struct Worker {
     published: Arc<Published>,
     events: Sender<Event>,
     matches: Vec<MatchId>,
+    pending: Vec<(MatchId, Location)>,
     now_secs: i64,
 }
 
@@ -99,6 +119,7 @@ impl Worker {
             published,
             events,
             matches: Vec::with_capacity(16),
+            pending: Vec::with_capacity(16),
             now_secs: 0,
         }
     }
@@ -114,8 +135,7 @@ impl Worker {
             // The capture side may already be gone at shutdown; a lost recycle is harmless.
             let _ = recycle.try_send(batch);
         }
-        let snapshot = cache.load();
-        self.finish(snapshot);
+        self.finish();
     }
 
     /// Processes one batch against one snapshot.
@@ -124,23 +144,23 @@ impl Worker {
         for (meta, bytes) in batch.iter() {
             self.process_packet(meta, bytes, snapshot);
         }
-        self.expire(batch.now_us, snapshot);
+        self.expire(batch.now_us);
         self.published.publish(&self.counters);
     }
 
     /// Ends all flows (end of capture or shutdown).
-    pub fn finish(&mut self, snapshot: &Snapshot) {
+    pub fn finish(&mut self) {
         while let Some(flow) = self.flows.pop_any() {
             self.counters.flows_at_shutdown += 1;
-            self.end_flow(flow, EndReason::Shutdown, &snapshot.set);
+            self.end_flow(flow, EndReason::Shutdown);
         }
         self.published.publish(&self.counters);
     }
 
-    fn expire(&mut self, now_us: i64, snapshot: &Snapshot) {
+    fn expire(&mut self, now_us: i64) {
         while let Some(flow) = self.flows.pop_expired(now_us, self.config.flow_timeout_us) {
             self.counters.flows_timed_out += 1;
-            self.end_flow(flow, EndReason::Timeout, &snapshot.set);
+            self.end_flow(flow, EndReason::Timeout);
         }
     }
 
@@ -180,103 +200,61 @@ impl Worker {
             Insert::NewEvicting(slot, evicted) => {
                 self.counters.flows_created += 1;
                 self.counters.flows_evicted += 1;
-                self.end_flow(*evicted, EndReason::Evicted, &snapshot.set);
+                self.end_flow(*evicted, EndReason::Evicted);
                 slot
             }
         };
-        let Some(flow) = self.flows.get_mut(slot) else {
+        let Worker {
+            config,
+            flows,
+            counters,
+            events,
+            matches,
+            pending,
+            now_secs,
+            ..
+        } = self;
+        let Some(flow) = flows.get_mut(slot) else {
             return;
         };
         let (sport, _, _) = port_equivalents(&packet);
         let to_server = packet.src == flow.client.addr && sport == flow.client.port;
-        let counters = if to_server {
+        let counters_dir = if to_server {
             &mut flow.to_server
         } else {
             &mut flow.to_client
         };
-        counters.packets += 1;
-        counters.bytes += u64::from(meta.wirelen);
+        counters_dir.packets += 1;
+        counters_dir.bytes += u64::from(meta.wirelen);
         flow.last_us = flow.last_us.max(meta.ts_us);
 
-        let icmp = icmp_of(&packet);
+        let mut reporter = Reporter {
+            counters,
+            events,
+            config,
+            set: &snapshot.set,
+            now_secs: *now_secs,
+            ts_us: meta.ts_us,
+            to_server,
+            icmp: icmp_of(&packet),
+        };
         if flow.state.generation != snapshot.generation {
             flow.state.generation = snapshot.generation;
-            let endpoints = [
-                (Location::ConnSrc, flow.client.addr),
-                (Location::ConnDst, flow.server.addr),
-            ];
-            for (location, addr) in endpoints {
-                let observation = Observation {
-                    location,
-                    value: ObservedValue::Ip(addr),
-                };
-                self.counters.observations += 1;
-                self.matches.clear();
-                observation.match_into(&snapshot.set, self.now_secs, &mut self.matches);
-                for &match_id in &self.matches {
-                    raise(
-                        &mut self.counters,
-                        &self.events,
-                        &self.config,
-                        flow,
-                        &snapshot.set,
-                        match_id,
-                        location,
-                        meta.ts_us,
-                        to_server,
-                        icmp,
-                    );
-                }
-            }
+            reporter.match_endpoints(flow, matches);
         } else {
-            self.repeat_per_flow_alerts(slot, meta.ts_us, to_server, icmp, &snapshot.set);
+            reporter.repeat_per_flow_alerts(flow);
+        }
+        if !packet.payload.is_empty() && !packet.fragment {
+            let dir = if to_server {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
+            app_layer(&mut reporter, flow, &packet, dir, matches, pending);
         }
     }
 
-    /// Every packet of a flow repeats its endpoints, so per-flow alerts count each packet (and
-    /// re-emit under `--dedup none`).
-    fn repeat_per_flow_alerts(
-        &mut self,
-        slot: u32,
-        ts_us: i64,
-        to_server: bool,
-        icmp: Option<(u8, u8)>,
-        set: &IndicatorSet,
-    ) {
-        let Some(flow) = self.flows.get_mut(slot) else {
-            return;
-        };
-        if flow.state.alerts.is_empty() {
-            return;
-        }
-        for index in 0..flow.state.alerts.len() {
-            let alert = &mut flow.state.alerts[index];
-            if !alert.location.is_per_flow() {
-                continue;
-            }
-            alert.count += 1;
-            match self.config.dedup {
-                DedupMode::Flow => self.counters.alerts_deduplicated += 1,
-                DedupMode::None => {
-                    let (match_id, location) = (alert.match_id, alert.location);
-                    let info = flow_info(flow, self.config.community_id);
-                    emit_alert(
-                        &mut self.counters,
-                        &self.events,
-                        info,
-                        set,
-                        match_id,
-                        location,
-                        ts_us,
-                        to_server,
-                        icmp,
-                    );
-                }
-            }
-        }
-    }
-
-    fn end_flow(&mut self, mut flow: Flow<FlowState>, reason: EndReason, _set: &IndicatorSet) {
+    fn end_flow(&mut self, mut flow: Flow<FlowState>, reason: EndReason) {
         if !self.config.metadata && flow.state.alerts.is_empty() {
             return;
         }
@@ -299,10 +277,226 @@ impl Worker {
             to_server: flow.to_server,
             to_client: flow.to_client,
             reason,
+            app_proto: flow.state.app_proto,
             alerts,
         };
         // The writer only goes away when the process is failing; nothing useful can be done here.
         let _ = self.events.send(Event::Flow(Box::new(event)));
+    }
+}
+
+/// Hands a packet's payload to the flow's application-layer session (creating it on the first
+/// payload byte), with a sink that matches what the parsers report.
+fn app_layer(
+    reporter: &mut Reporter<'_>,
+    flow: &mut Flow<FlowState>,
+    packet: &Decoded<'_>,
+    dir: Direction,
+    matches: &mut Vec<MatchId>,
+    pending: &mut Vec<(MatchId, Location)>,
+) {
+    let l4 = match packet.proto {
+        proto::TCP => L4::Tcp,
+        proto::UDP => L4::Udp,
+        _ => return,
+    };
+    if reporter.config.app.protocols.is_empty() {
+        return;
+    }
+    // The session is taken out of the flow while it runs so the sink can update the flow.
+    let mut session = match flow.state.app.take() {
+        Some(session) => session,
+        None if flow.state.app_proto.is_none() => {
+            Box::new(Session::new(l4, flow.client.port, flow.server.port))
+        }
+        // The session finished earlier and was dropped.
+        None => return,
+    };
+    let mut sink = FlowSink {
+        reporter,
+        flow,
+        matches,
+        pending,
+    };
+    let config = &sink.reporter.config.app;
+    match l4 {
+        L4::Tcp => session.tcp_segment(
+            config,
+            dir,
+            packet.tcp_seq,
+            packet.tcp_flags & tcp_flags::SYN != 0,
+            packet.payload,
+            &mut sink,
+        ),
+        L4::Udp => session.datagram(config, dir, packet.payload, &mut sink),
+    }
+    let flow = sink.flow;
+    flow.state.app_proto = session.app_proto().or(flow.state.app_proto);
+    if session.is_idle() {
+        // Free the parser and reassembly buffers; the identified protocol is kept.
+        flow.state.app_proto.get_or_insert("failed");
+    } else {
+        flow.state.app = Some(session);
+    }
+}
+
+/// Everything needed to turn matches into alerts for the packet being processed.
+struct Reporter<'a> {
+    counters: &'a mut Counters,
+    events: &'a Sender<Event>,
+    config: &'a WorkerConfig,
+    set: &'a IndicatorSet,
+    now_secs: i64,
+    ts_us: i64,
+    to_server: bool,
+    icmp: Option<(u8, u8)>,
+}
+
+impl Reporter<'_> {
+    /// Matches the flow's endpoints (new flow, or the indicator set changed).
+    fn match_endpoints(&mut self, flow: &mut Flow<FlowState>, matches: &mut Vec<MatchId>) {
+        let endpoints = [
+            (Location::ConnSrc, flow.client.addr),
+            (Location::ConnDst, flow.server.addr),
+        ];
+        for (location, addr) in endpoints {
+            let observation = Observation {
+                location,
+                value: ObservedValue::Ip(addr),
+            };
+            self.counters.observations += 1;
+            matches.clear();
+            observation.match_into(self.set, self.now_secs, matches);
+            for &match_id in matches.iter() {
+                self.raise(flow, match_id, location, None);
+            }
+        }
+    }
+
+    /// Every packet of a flow repeats its endpoints, so per-flow alerts count each packet (and
+    /// re-emit under `--dedup none`).
+    fn repeat_per_flow_alerts(&mut self, flow: &mut Flow<FlowState>) {
+        for index in 0..flow.state.alerts.len() {
+            let alert = &mut flow.state.alerts[index];
+            if !alert.location.is_per_flow() {
+                continue;
+            }
+            alert.count += 1;
+            match self.config.dedup {
+                DedupMode::Flow => self.counters.alerts_deduplicated += 1,
+                DedupMode::None => {
+                    let (match_id, location) = (alert.match_id, alert.location);
+                    let info = flow_info(flow, self.config.community_id);
+                    self.emit_alert(info, match_id, location, None);
+                }
+            }
+        }
+    }
+
+    /// Records a match on a flow: a new (indicator, location) raises an alert, a known one counts.
+    fn raise(
+        &mut self,
+        flow: &mut Flow<FlowState>,
+        match_id: MatchId,
+        location: Location,
+        app: Option<&Arc<AppRecord>>,
+    ) {
+        let indicator_id = self.set.get(match_id).id();
+        let dedup_key = dedup_key(&indicator_id, location);
+        if let Some(existing) = flow
+            .state
+            .alerts
+            .iter_mut()
+            .find(|a| a.dedup_key == dedup_key)
+        {
+            existing.match_id = match_id;
+            existing.count += 1;
+            if self.config.dedup == DedupMode::Flow {
+                self.counters.alerts_deduplicated += 1;
+                return;
+            }
+        } else {
+            flow.state.alerts.push(RaisedAlert {
+                dedup_key,
+                indicator_id: indicator_id.into_owned(),
+                location,
+                count: 1,
+                match_id,
+            });
+        }
+        let info = flow_info(flow, self.config.community_id);
+        self.emit_alert(info, match_id, location, app);
+    }
+
+    fn emit_alert(
+        &mut self,
+        flow: FlowInfo,
+        match_id: MatchId,
+        location: Location,
+        app: Option<&Arc<AppRecord>>,
+    ) {
+        self.counters.alerts += 1;
+        let alert = AlertEvent {
+            ts_us: self.ts_us,
+            flow,
+            to_server: self.to_server,
+            icmp: self.icmp,
+            indicator: IndicatorInfo::from_ref(self.set.get(match_id)),
+            location,
+            count: 1,
+            app: app.cloned(),
+        };
+        // A missing writer means the process is already failing; nothing to do here.
+        let _ = self.events.send(Event::Alert(Box::new(alert)));
+    }
+}
+
+/// The [`AppSink`] of one packet: matches each transaction's observations, raises alerts with
+/// the transaction's record attached, and logs the transaction under `--metadata`.
+struct FlowSink<'r, 'a> {
+    reporter: &'r mut Reporter<'a>,
+    flow: &'r mut Flow<FlowState>,
+    matches: &'r mut Vec<MatchId>,
+    pending: &'r mut Vec<(MatchId, Location)>,
+}
+
+impl AppSink for FlowSink<'_, '_> {
+    fn transaction(&mut self, tx: &dyn Transaction) {
+        self.reporter.counters.app_transactions += 1;
+        self.pending.clear();
+        let (set, now) = (self.reporter.set, self.reporter.now_secs);
+        let counters = &mut *self.reporter.counters;
+        let matches = &mut *self.matches;
+        let pending = &mut *self.pending;
+        tx.observations(&mut |observation| {
+            counters.observations += 1;
+            matches.clear();
+            observation.match_into(set, now, matches);
+            pending.extend(matches.iter().map(|&m| (m, observation.location)));
+        });
+        let metadata = self.reporter.config.metadata;
+        if self.pending.is_empty() && !metadata {
+            return;
+        }
+        let record = Arc::new(tx.record());
+        for index in 0..self.pending.len() {
+            let (match_id, location) = self.pending[index];
+            self.reporter
+                .raise(self.flow, match_id, location, Some(&record));
+        }
+        if metadata {
+            let event = AppEvent {
+                ts_us: self.reporter.ts_us,
+                flow: flow_info(self.flow, self.reporter.config.community_id),
+                to_server: self.reporter.to_server,
+                record,
+            };
+            let _ = self.reporter.events.send(Event::App(Box::new(event)));
+        }
+    }
+
+    fn anomaly(&mut self, _app_proto: &'static str, _kind: &'static str) {
+        self.reporter.counters.app_anomalies += 1;
     }
 }
 
@@ -335,75 +529,6 @@ fn new_flow(
         ..FlowState::default()
     };
     Flow::new(key, client, server, one_way, flow_id, meta.ts_us, state)
-}
-
-/// Records a match on a flow: a new (indicator, location) raises an alert, a known one counts.
-#[allow(clippy::too_many_arguments)]
-fn raise(
-    counters: &mut Counters,
-    events: &Sender<Event>,
-    config: &WorkerConfig,
-    flow: &mut Flow<FlowState>,
-    set: &IndicatorSet,
-    match_id: MatchId,
-    location: Location,
-    ts_us: i64,
-    to_server: bool,
-    icmp: Option<(u8, u8)>,
-) {
-    let indicator_id = set.get(match_id).id();
-    let dedup_key = dedup_key(&indicator_id, location);
-    if let Some(existing) = flow
-        .state
-        .alerts
-        .iter_mut()
-        .find(|a| a.dedup_key == dedup_key)
-    {
-        existing.match_id = match_id;
-        existing.count += 1;
-        if config.dedup == DedupMode::Flow {
-            counters.alerts_deduplicated += 1;
-            return;
-        }
-    } else {
-        flow.state.alerts.push(RaisedAlert {
-            dedup_key,
-            indicator_id: indicator_id.into_owned(),
-            location,
-            count: 1,
-            match_id,
-        });
-    }
-    let info = flow_info(flow, config.community_id);
-    emit_alert(
-        counters, events, info, set, match_id, location, ts_us, to_server, icmp,
-    );
-}
-
-#[allow(clippy::too_many_arguments)]
-fn emit_alert(
-    counters: &mut Counters,
-    events: &Sender<Event>,
-    flow: FlowInfo,
-    set: &IndicatorSet,
-    match_id: MatchId,
-    location: Location,
-    ts_us: i64,
-    to_server: bool,
-    icmp: Option<(u8, u8)>,
-) {
-    counters.alerts += 1;
-    let alert = AlertEvent {
-        ts_us,
-        flow,
-        to_server,
-        icmp,
-        indicator: IndicatorInfo::from_ref(set.get(match_id)),
-        location,
-        count: 1,
-    };
-    // See `end_flow`: a missing writer means the process is already failing.
-    let _ = events.send(Event::Alert(Box::new(alert)));
 }
 
 fn flow_info(flow: &mut Flow<FlowState>, config: CommunityIdConfig) -> FlowInfo {

@@ -169,6 +169,8 @@ pub struct Decoded<'a> {
     pub transport: Transport,
     /// TCP flags (0 for other protocols).
     pub tcp_flags: u8,
+    /// TCP sequence number (0 for other protocols).
+    pub tcp_seq: u32,
     /// Outer and inner VLAN ids, 0 when absent.
     pub vlan: [u16; 2],
     /// Whether this is an IP fragment (first or later).
@@ -296,12 +298,17 @@ fn from_sliced(sliced: LaxSlicedPacket<'_>) -> Result<Frame<'_>, DecodeError> {
         None if !fragment && proto == proto::SCTP => sctp_ports(payload.payload)?,
         None => (Transport::None, 0, &[][..]),
     };
+    let tcp_seq = match (proto, payload.payload) {
+        (proto::TCP, [_, _, _, _, a, b, c, d, ..]) => u32::from_be_bytes([*a, *b, *c, *d]),
+        _ => 0,
+    };
     Ok(Frame::Ip(Decoded {
         src,
         dst,
         proto,
         transport,
         tcp_flags,
+        tcp_seq,
         vlan,
         fragment,
         payload: app,

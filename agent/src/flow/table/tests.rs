@@ -13,6 +13,7 @@ fn key(n: u8) -> FlowKey {
         proto: 6,
         transport: Transport::Ports { src: 1000, dst: 80 },
         tcp_flags: 0,
+        tcp_seq: 0,
         vlan: [0, 0],
         fragment: false,
         payload: &[],
