@@ -189,8 +189,19 @@ pub enum Frame<'a> {
     NonIp,
 }
 
-/// Decodes one frame of the given link type.
+/// Decodes one frame of the given link type. Tunnels (GRE and ERSPAN, VXLAN, GENEVE, Teredo,
+/// IP-in-IP) are followed: the packet returned is the innermost one, which is the conversation
+/// an analyst cares about; an inner packet that does not decode leaves the outer one in place.
 pub fn decode(link: LinkType, data: &[u8]) -> Result<Frame<'_>, DecodeError> {
+    let frame = decode_link(link, data)?;
+    Ok(match frame {
+        Frame::Ip(outer) => Frame::Ip(tunnel::innermost(outer)),
+        other => other,
+    })
+}
+
+/// Decodes one frame without following tunnels.
+fn decode_link(link: LinkType, data: &[u8]) -> Result<Frame<'_>, DecodeError> {
     match link {
         LinkType::ETHERNET => {
             let sliced =
@@ -296,6 +307,9 @@ fn from_sliced(sliced: LaxSlicedPacket<'_>) -> Result<Frame<'_>, DecodeError> {
             return Err(DecodeError::TransportInvalid);
         }
         None if !fragment && proto == proto::SCTP => sctp_ports(payload.payload)?,
+        // Protocols without a transport parser (GRE, IP-in-IP…) expose the IP payload, which
+        // tunnel decapsulation reads.
+        None if !fragment => (Transport::None, 0, payload.payload),
         None => (Transport::None, 0, &[][..]),
     };
     let tcp_seq = match (proto, payload.payload) {
@@ -439,6 +453,8 @@ fn sctp_ports(bytes: &[u8]) -> Result<TransportParts<'_>, DecodeError> {
         _ => Err(DecodeError::TransportInvalid),
     }
 }
+
+mod tunnel;
 
 #[cfg(test)]
 mod tests;
