@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is present. Needs root (or sudo) only to install.
 set -euo pipefail
 
-packages=(libpcap-dev tcpreplay tcpdump iproute2 gzip jq ca-certificates)
+packages=(libpcap-dev libsqlite3-dev tcpreplay tcpdump iproute2 gzip jq ca-certificates)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

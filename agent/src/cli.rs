@@ -13,6 +13,7 @@ use crate::feeds::FeedSpec;
 use crate::flow::community_id::CommunityIdConfig;
 use crate::flow::hash::FlowHashBuilder;
 use crate::pipeline::{EveTarget, PipelineConfig, Source};
+use crate::uplink::{TlsFiles, UplinkConfig};
 use crate::worker::{DedupMode, WorkerConfig};
 
 /// Kordon sensor: match network traffic against indicator-of-compromise sets and write
@@ -142,6 +143,57 @@ pub struct Cli {
         default_value_t = 60
     )]
     pub stats_interval_secs: u64,
+
+    /// Send alerts to this collector: `https://HOST:PORT` (mutual TLS; needs --cert, --key and
+    /// --ca), or `http://127.0.0.1:PORT` with --insecure-dev. Defaults to none (EVE output only).
+    #[arg(long, value_name = "URL")]
+    pub collector: Option<String>,
+
+    /// Agent certificate (PEM) from `kordon-collector pki issue-agent`; its subject CN must equal
+    /// --agent-id. Defaults to none.
+    #[arg(long, value_name = "PATH", requires = "collector")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM) of --cert. Defaults to none.
+    #[arg(long, value_name = "PATH", requires = "collector")]
+    pub key: Option<PathBuf>,
+
+    /// CA certificate (PEM) that signed the collector's certificate. Defaults to none.
+    #[arg(long, value_name = "PATH", requires = "collector")]
+    pub ca: Option<PathBuf>,
+
+    /// Agent id reported to the collector, 1–128 characters from A–Z a–z 0–9 . _ -.
+    /// Defaults to the host name.
+    #[arg(long = "agent-id", value_name = "ID", requires = "collector")]
+    pub agent_id: Option<String>,
+
+    /// Spool folder: alerts wait here until the collector acknowledges them, across collector
+    /// outages and agent restarts.
+    #[arg(
+        long = "spool-dir",
+        value_name = "DIR",
+        default_value = "/var/lib/kordon-agent/spool"
+    )]
+    pub spool_dir: PathBuf,
+
+    /// Spool bound in bytes, 1048576–1099511627776; when full, new alerts are refused (and
+    /// counted) until the collector catches up, so the oldest undelivered alerts are kept.
+    #[arg(
+        long = "max-spool-bytes",
+        value_name = "BYTES",
+        default_value_t = 1 << 30
+    )]
+    pub max_spool_bytes: u64,
+
+    /// At exit, seconds to wait for the collector to acknowledge every spooled alert, 0–3600;
+    /// what remains is sent at the next start.
+    #[arg(long = "drain-timeout-secs", value_name = "SECS", default_value_t = 30)]
+    pub drain_timeout_secs: u64,
+
+    /// Plaintext, unauthenticated connection to a collector on loopback started with
+    /// --insecure-dev. For demos only; never in production.
+    #[arg(long = "insecure-dev", requires = "collector")]
+    pub insecure_dev: bool,
 }
 
 /// A command-line value that fails validation.
@@ -165,6 +217,8 @@ pub struct Settings {
     pub indicator_defaults: IndicatorMeta,
     /// Where to write final stats.
     pub stats_json: Option<PathBuf>,
+    /// Collector uplink, when `--collector` is given.
+    pub uplink: Option<UplinkConfig>,
 }
 
 fn invalid(param: &'static str, reason: impl Into<String>) -> InvalidParameter {
@@ -283,6 +337,7 @@ impl Cli {
             .map(|spec| FeedSpec::parse(spec).map_err(|reason| invalid("indicators", reason)))
             .collect::<Result<Vec<_>, _>>()?;
         let per_worker_flows = u32::try_from(max_flows / workers as u64).unwrap_or(u32::MAX);
+        let uplink = self.uplink(self.interface.as_deref().unwrap_or_default())?;
         Ok(Settings {
             pipeline: PipelineConfig {
                 source,
@@ -304,6 +359,7 @@ impl Cli {
                 eve,
                 stats_interval: (self.stats_interval_secs > 0)
                     .then(|| Duration::from_secs(self.stats_interval_secs)),
+                live_report: None,
             },
             indicators,
             indicator_defaults: IndicatorMeta {
@@ -314,7 +370,102 @@ impl Cli {
                 ..IndicatorMeta::default()
             },
             stats_json: self.stats_json.clone(),
+            uplink,
         })
+    }
+
+    /// Checks the collector options (`None` when no `--collector` is given).
+    fn uplink(&self, interface: &str) -> Result<Option<UplinkConfig>, InvalidParameter> {
+        let Some(url) = &self.collector else {
+            return Ok(None);
+        };
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| invalid("collector", format!("{url:?}: want https://HOST:PORT")))?;
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) if port.parse::<u16>().is_ok_and(|p| p > 0) => host,
+            _ => {
+                return Err(invalid(
+                    "collector",
+                    format!("{url:?}: give an explicit port, e.g. https://collector:50051"),
+                ));
+            }
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let tls = match scheme {
+            "https" => {
+                if self.insecure_dev {
+                    return Err(invalid(
+                        "insecure-dev",
+                        "only with an http:// collector URL",
+                    ));
+                }
+                match (&self.cert, &self.key, &self.ca) {
+                    (Some(cert), Some(key), Some(ca)) => Some(TlsFiles {
+                        cert: cert.clone(),
+                        key: key.clone(),
+                        ca: ca.clone(),
+                    }),
+                    _ => {
+                        return Err(invalid(
+                            "collector",
+                            "https needs --cert, --key and --ca (kordon-collector pki issue-agent)",
+                        ));
+                    }
+                }
+            }
+            "http" => {
+                let loopback = host == "localhost"
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                if !self.insecure_dev || !loopback {
+                    return Err(invalid(
+                        "collector",
+                        "plaintext http:// is only for a loopback collector with --insecure-dev",
+                    ));
+                }
+                None
+            }
+            other => {
+                return Err(invalid(
+                    "collector",
+                    format!("scheme {other:?}: want https (or http with --insecure-dev)"),
+                ));
+            }
+        };
+        let agent_id = match &self.agent_id {
+            Some(id) => id.clone(),
+            None => crate::uplink::hostname(),
+        };
+        let valid_id = !agent_id.is_empty()
+            && agent_id.len() <= 128
+            && agent_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !valid_id {
+            return Err(invalid(
+                "agent-id",
+                format!("{agent_id:?}: 1–128 characters from A–Z a–z 0–9 . _ -"),
+            ));
+        }
+        if self.spool_dir.as_os_str().is_empty() {
+            return Err(invalid("spool-dir", "must not be empty"));
+        }
+        let mut config = UplinkConfig::new(url.clone(), agent_id, self.spool_dir.clone());
+        config.tls = tls;
+        config.interface = interface.to_string();
+        config.spool.max_bytes =
+            in_range("max-spool-bytes", self.max_spool_bytes, 1 << 20, 1 << 40)?;
+        config.spool.segment_bytes = (config.spool.max_bytes / 8).clamp(64 << 10, 8 << 20);
+        config.drain_timeout = Duration::from_secs(in_range(
+            "drain-timeout-secs",
+            self.drain_timeout_secs,
+            0,
+            3600,
+        )?);
+        Ok(Some(config))
     }
 }
 
@@ -334,6 +485,90 @@ mod tests {
         assert_eq!(settings.pipeline.eve, EveTarget::Stdout);
         assert_eq!(settings.pipeline.worker.dedup, DedupMode::Flow);
         assert!(settings.pipeline.workers >= 1);
+    }
+
+    #[test]
+    fn collector_options_are_checked() {
+        let ok = parse(&[
+            "-r",
+            "x",
+            "--collector",
+            "https://c:50051",
+            "--cert",
+            "a",
+            "--key",
+            "b",
+            "--ca",
+            "c",
+            "--agent-id",
+            "s1",
+        ])
+        .expect("valid");
+        let uplink = ok.uplink.expect("uplink");
+        assert_eq!(uplink.agent_id, "s1");
+        assert!(uplink.tls.is_some());
+        let dev = parse(&[
+            "-r",
+            "x",
+            "--collector",
+            "http://127.0.0.1:5",
+            "--insecure-dev",
+        ])
+        .expect("valid");
+        assert!(dev.uplink.expect("uplink").tls.is_none());
+        let cases: [(&str, &[&str], &str); 5] = [
+            (
+                "https without certs",
+                &["-r", "x", "--collector", "https://c:1"],
+                "collector",
+            ),
+            (
+                "no port",
+                &["-r", "x", "--collector", "https://c", "--insecure-dev"],
+                "collector",
+            ),
+            (
+                "plaintext remote",
+                &[
+                    "-r",
+                    "x",
+                    "--collector",
+                    "http://10.0.0.1:5",
+                    "--insecure-dev",
+                ],
+                "collector",
+            ),
+            (
+                "bad agent id",
+                &[
+                    "-r",
+                    "x",
+                    "--collector",
+                    "http://[::1]:5",
+                    "--insecure-dev",
+                    "--agent-id",
+                    "a b",
+                ],
+                "agent-id",
+            ),
+            (
+                "tiny spool",
+                &[
+                    "-r",
+                    "x",
+                    "--collector",
+                    "http://localhost:5",
+                    "--insecure-dev",
+                    "--max-spool-bytes",
+                    "10",
+                ],
+                "max-spool-bytes",
+            ),
+        ];
+        for (name, args, param) in cases {
+            let error = parse(args).expect_err(name);
+            assert_eq!(error.param, param, "{name}: {error}");
+        }
     }
 
     #[test]

@@ -20,4 +20,5 @@ pub mod pipeline;
 pub mod sink;
 pub mod stats;
 pub mod timefmt;
+pub mod uplink;
 pub mod worker;

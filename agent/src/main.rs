@@ -7,7 +7,10 @@ use clap::Parser;
 use kordon_agent::capture::Shutdown;
 use kordon_agent::cli::Cli;
 use kordon_agent::indicators::LiveIndicators;
-use kordon_agent::{feeds, pipeline};
+use kordon_agent::sink::EventSink;
+use kordon_agent::stats::LiveReport;
+use kordon_agent::{feeds, pipeline, uplink};
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -39,13 +42,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .install_signal_handlers()
         .context("installing signal handlers")?;
     let stats_json = settings.stats_json.clone();
+    let mut pipeline_config = settings.pipeline;
+    let mut extra_sinks: Vec<Box<dyn EventSink>> = Vec::new();
+    let uplink = match settings.uplink {
+        Some(config) => {
+            if config.tls.is_none() {
+                tracing::warn!(
+                    "*** --insecure-dev: alerts go to the collector in PLAINTEXT and unauthenticated. \
+                     For demos on loopback only; never in production. ***"
+                );
+            }
+            tracing::info!(collector = %config.collector, agent_id = %config.agent_id, spool = %config.spool.dir.display(), "uplink enabled");
+            let live = Arc::new(LiveReport::default());
+            pipeline_config.live_report = Some(Arc::clone(&live));
+            let (sink, handle) =
+                uplink::start(config, Some(live)).context("starting the uplink")?;
+            extra_sinks.push(Box::new(sink));
+            Some(handle)
+        }
+        None => None,
+    };
     let report = pipeline::run(
-        settings.pipeline,
+        pipeline_config,
         LiveIndicators::new(loaded.set),
         shutdown,
-        Vec::new(),
+        extra_sinks,
     )?;
     eprintln!("kordon-agent: {}", report.summary_line());
+    if let Some(handle) = uplink {
+        eprintln!("kordon-agent: {}", handle.finish());
+    }
     if let Some(path) = stats_json {
         let json = serde_json::to_vec_pretty(&report).context("serialising stats")?;
         std::fs::write(&path, json)

@@ -19,7 +19,9 @@ use crate::event::Event;
 use crate::flow::hash::FlowHashBuilder;
 use crate::indicators::LiveIndicators;
 use crate::sink::{EveSink, EventSink};
-use crate::stats::{Counters, FileReport, IndicatorReport, KernelStats, Published, Report};
+use crate::stats::{
+    Counters, FileReport, IndicatorReport, KernelStats, LiveReport, Published, Report,
+};
 use crate::worker::{Worker, WorkerConfig};
 
 /// Where packets come from.
@@ -57,6 +59,8 @@ pub struct PipelineConfig {
     pub eve: EveTarget,
     /// Period of the stats log line in live mode (`None` = off).
     pub stats_interval: Option<Duration>,
+    /// Refreshed with the current report about once a second (for the uplink's heartbeats).
+    pub live_report: Option<Arc<LiveReport>>,
 }
 
 /// Errors that stop the pipeline.
@@ -191,7 +195,14 @@ pub fn run(
     };
 
     let mut last_stats = Instant::now();
+    let mut last_live = Instant::now();
     while let Err(RecvTimeoutError::Timeout) = done_rx.recv_timeout(Duration::from_millis(250)) {
+        if let Some(live) = &config.live_report
+            && last_live.elapsed() >= Duration::from_secs(1)
+        {
+            last_live = Instant::now();
+            live.set(report_now(Vec::new()));
+        }
         if let Some(interval) = config.stats_interval
             && last_stats.elapsed() >= interval
         {
@@ -213,7 +224,11 @@ pub fn run(
             source,
         })?;
     let files = files?;
-    Ok(report_now(files))
+    let report = report_now(files);
+    if let Some(live) = &config.live_report {
+        live.set(report.clone());
+    }
+    Ok(report)
 }
 
 fn worker_thread_name(index: usize) -> &'static str {

@@ -129,6 +129,24 @@ impl Published {
     }
 }
 
+/// The latest [`Report`], refreshed by the pipeline about once a second, for readers on other
+/// threads (the uplink's heartbeats). A mutex is fine here: one writer per second, one reader
+/// per heartbeat, never on the packet path.
+#[derive(Debug, Default)]
+pub struct LiveReport(std::sync::Mutex<Option<Report>>);
+
+impl LiveReport {
+    /// Replaces the stored report.
+    pub fn set(&self, report: Report) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
+    }
+
+    /// The last stored report, if any.
+    pub fn get(&self) -> Option<Report> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// Kernel-side capture statistics from libpcap (live mode).
 #[derive(Debug, Default)]
 pub struct KernelStats {
