@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use kordon_intel::allowlist::Allowlist;
 use kordon_intel::{IndicatorMeta, Severity, Tlp};
 
 use crate::applayer::AppConfig;
@@ -56,6 +57,21 @@ pub struct Cli {
     /// Name of the indicator set the loaded files form (shown in alerts).
     #[arg(long = "set-name", value_name = "NAME", default_value = "default")]
     pub set_name: String,
+
+    /// Load indicators in private ranges (10/8, 172.16/12, 192.168/16, fc00::/7), for sensors
+    /// whose threats include internal hosts. Defaults to off: feeds often list private
+    /// addresses by mistake, and they would fire on every internal flow.
+    #[arg(long = "private-indicators")]
+    pub private_indicators: bool,
+
+    /// Own network that must never become an indicator (CIDR; repeatable), on top of the
+    /// built-in allowlist (loopback, link-local, documentation, multicast ranges).
+    #[arg(long = "allow-range", value_name = "CIDR")]
+    pub allow_ranges: Vec<String>,
+
+    /// Own domain that must never become an indicator, with its subdomains (repeatable).
+    #[arg(long = "allow-domain", value_name = "NAME")]
+    pub allow_domains: Vec<String>,
 
     /// Severity given to indicators whose feed does not say: low, medium, high or critical.
     #[arg(
@@ -215,6 +231,8 @@ pub struct Settings {
     pub indicators: Vec<FeedSpec>,
     /// Metadata for indicators whose feed does not give it (the set name included).
     pub indicator_defaults: IndicatorMeta,
+    /// What must never become a live indicator.
+    pub allowlist: Allowlist,
     /// Where to write final stats.
     pub stats_json: Option<PathBuf>,
     /// Collector uplink, when `--collector` is given.
@@ -326,6 +344,21 @@ impl Cli {
             )
         })?;
         let confidence = in_range("indicator-confidence", self.indicator_confidence, 0, 100)?;
+        let mut allowlist = Allowlist::builtin().with_private_indicators(self.private_indicators);
+        for range in &self.allow_ranges {
+            let net = range
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| range.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid("allow-range", format!("{range:?} is not a CIDR or address"))
+                })?;
+            allowlist.add_range(net);
+        }
+        for domain in &self.allow_domains {
+            allowlist
+                .add_domain(domain)
+                .map_err(|e| invalid("allow-domain", format!("{domain:?}: {e}")))?;
+        }
         let eve = match self.eve.as_str() {
             "" => return Err(invalid("eve", "empty path (use - for standard output)")),
             "-" => EveTarget::Stdout,
@@ -362,6 +395,7 @@ impl Cli {
                 live_report: None,
             },
             indicators,
+            allowlist,
             indicator_defaults: IndicatorMeta {
                 set: Arc::from(self.set_name.trim()),
                 severity,

@@ -114,8 +114,14 @@ struct AppJson<'a> {
 
 impl<'a> From<&'a AppEvent> for AppJson<'a> {
     fn from(event: &'a AppEvent) -> Self {
+        let mut common = Common::new(event.ts_us, event.record.app_proto, &event.flow, None);
+        // Suricata logs DNS messages in packet direction: a response goes from the server.
+        if event.record.app_proto == "dns" && !event.to_server {
+            std::mem::swap(&mut common.src_ip, &mut common.dest_ip);
+            std::mem::swap(&mut common.src_port, &mut common.dest_port);
+        }
         AppJson {
-            common: Common::new(event.ts_us, event.record.app_proto, &event.flow, None),
+            common,
             direction: direction_name(event.to_server),
             app: app_fields(Some(&event.record)),
         }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use kordon_intel::allowlist::Allowlist;
 use kordon_intel::formats::{self, DatasetType, Format, IprepCategories, LoadOptions};
 use kordon_intel::{IndicatorKind, IndicatorMeta, IndicatorSet, IndicatorSetBuilder, LoadReport};
 
@@ -83,7 +84,7 @@ impl FeedSpec {
         }
         out.path = PathBuf::from(path);
         let format = Format::from_name(name).ok_or_else(|| {
-            format!("{spec:?}: unknown format {name:?} (plain, zeek, dataset, iprep)")
+            format!("{spec:?}: unknown format {name:?} (plain, zeek, dataset, iprep, ja3, ja4)")
         })?;
         out.format = Some(format);
         match (format, option) {
@@ -122,14 +123,21 @@ impl FeedSpec {
     }
 }
 
-/// Loads every spec into one set, giving entries `defaults` where their feed says nothing. Any
+/// Loads every spec into one set, giving entries `defaults` where their feed says nothing and
+/// keeping out what `allowlist` covers (counted in the reports). Any
 /// file that fails as a whole fails the load: a set missing a feed must not silently go live.
-pub fn load_all(specs: &[FeedSpec], defaults: &IndicatorMeta) -> Result<Loaded, FeedError> {
+pub fn load_all(
+    specs: &[FeedSpec],
+    defaults: &IndicatorMeta,
+    allowlist: &Allowlist,
+) -> Result<Loaded, FeedError> {
     let mut builder = IndicatorSetBuilder::new();
     let mut reports = Vec::with_capacity(specs.len());
     let meta = Arc::new(defaults.clone());
+    let allowlist = Arc::new(allowlist.clone());
     for spec in specs {
         let mut options = LoadOptions::new(Arc::clone(&meta));
+        options.allowlist = Some(Arc::clone(&allowlist));
         options.format = spec.format;
         options.plain_kind = spec.plain_kind;
         options.dataset_type = spec.dataset_type;

@@ -27,8 +27,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = cli.validate()?;
-    let loaded = feeds::load_all(&settings.indicators, &settings.indicator_defaults)
-        .context("loading indicators")?;
+    let loaded = feeds::load_all(
+        &settings.indicators,
+        &settings.indicator_defaults,
+        &settings.allowlist,
+    )
+    .context("loading indicators")?;
     for report in &loaded.reports {
         tracing::info!(target: "kordon::feeds", "{report}");
     }

@@ -255,6 +255,14 @@ impl Worker {
     }
 
     fn end_flow(&mut self, mut flow: Flow<FlowState>, reason: EndReason) {
+        if let Some(mut session) = flow.state.app.take() {
+            // The parser may still hold a transaction (a TLS ClientHello never answered).
+            let mut sink = EndSink {
+                worker: self,
+                flow: &mut flow,
+            };
+            session.finish(&mut sink);
+        }
         if !self.config.metadata && flow.state.alerts.is_empty() {
             return;
         }
@@ -468,13 +476,15 @@ impl AppSink for FlowSink<'_, '_> {
         let counters = &mut *self.reporter.counters;
         let matches = &mut *self.matches;
         let pending = &mut *self.pending;
+        let (client, server) = (self.flow.client.addr, self.flow.server.addr);
         tx.observations(&mut |observation| {
+            let observation = observation.in_flow(client, server);
             counters.observations += 1;
             matches.clear();
             observation.match_into(set, now, matches);
             pending.extend(matches.iter().map(|&m| (m, observation.location)));
         });
-        let metadata = self.reporter.config.metadata;
+        let metadata = self.reporter.config.metadata && tx.logged();
         if self.pending.is_empty() && !metadata {
             return;
         }
@@ -497,6 +507,34 @@ impl AppSink for FlowSink<'_, '_> {
 
     fn anomaly(&mut self, _app_proto: &'static str, _kind: &'static str) {
         self.reporter.counters.app_anomalies += 1;
+    }
+}
+
+/// The [`AppSink`] of a flow that ends: what parsers report from [`Session::finish`] is logged
+/// under `--metadata` (not matched: the flow is gone, and parsers report observations when they
+/// first see them), anomalies are counted.
+struct EndSink<'a> {
+    worker: &'a mut Worker,
+    flow: &'a mut Flow<FlowState>,
+}
+
+impl AppSink for EndSink<'_> {
+    fn transaction(&mut self, tx: &dyn Transaction) {
+        self.worker.counters.app_transactions += 1;
+        if !self.worker.config.metadata || !tx.logged() {
+            return;
+        }
+        let event = AppEvent {
+            ts_us: self.flow.last_us,
+            flow: flow_info(self.flow, self.worker.config.community_id),
+            to_server: true,
+            record: Arc::new(tx.record()),
+        };
+        let _ = self.worker.events.send(Event::App(Box::new(event)));
+    }
+
+    fn anomaly(&mut self, _app_proto: &'static str, _kind: &'static str) {
+        self.worker.counters.app_anomalies += 1;
     }
 }
 

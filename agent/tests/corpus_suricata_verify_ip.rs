@@ -34,18 +34,10 @@ use std::path::{Path, PathBuf};
 use common::{Scratch, corpus_or_skip, parse_yaml, run_agent};
 use serde_json::Value;
 
-/// suricata-verify tests with `dataset`/`datarep`/`iprep` rules that are not run, and why.
-const SKIPPED: &[(&str, &str)] = &[
-    ("datarep-01", STRING_SETS),
-    ("datarep-02", STRING_SETS),
-    ("datasets-02-load", STRING_SETS),
-    ("datasets-04-http-dns", STRING_SETS),
-    ("datasets-05-state", STRING_SETS),
-    ("datasets-06-state-long", STRING_SETS),
-    ("datasets-invalid-encoding", STRING_SETS),
-];
-
-const STRING_SETS: &str = "string datasets on dns.query/http.* need the app-layer issue";
+/// suricata-verify tests with `dataset`/`datarep`/`iprep` rules that are not run, and why. (The
+/// string-based ones on DNS/HTTP buffers are run by `corpus_suricata_verify_app.rs`, listed in
+/// `common::SV_APP_DATASET_TESTS`.)
+const SKIPPED: &[(&str, &str)] = &[];
 
 /// Cases whose counts cannot be reproduced exactly; only bounds are checked: a check expecting 0
 /// must see 0 of our alerts, a check expecting N > 0 at least N (Suricata's alerts are a subset of
@@ -864,6 +856,8 @@ fn run_case(name: &str) {
         }
         let mut args = Vec::new();
         read_args(&mut args);
+        // Suricata has no allowlist: the tests' private-range entries must load.
+        args.push("--private-indicators".into());
         args.push("--indicators".into());
         args.extend(query.feeds.iter().map(OsString::from));
         let default_args = args.clone();
@@ -1026,7 +1020,13 @@ fn yaml_subset_parser() {
 #[test]
 fn case_tables_cover_the_corpus() {
     let mut seen = BTreeSet::new();
-    for name in CASES.iter().chain(SKIPPED.iter().map(|(n, _)| n)).copied() {
+    let elsewhere = common::SV_APP_DATASET_TESTS.iter();
+    for name in CASES
+        .iter()
+        .chain(SKIPPED.iter().map(|(n, _)| n))
+        .chain(elsewhere)
+        .copied()
+    {
         assert!(seen.insert(name), "case {name} listed twice");
     }
     for (name, _) in PARTIAL {
@@ -1064,11 +1064,15 @@ fn case_tables_cover_the_corpus() {
     for name in &found {
         assert!(
             seen.contains(name.as_str()),
-            "suricata-verify/{name} has dataset/datarep/iprep rules but is neither in CASES nor \
-             in SKIPPED"
+            "suricata-verify/{name} has dataset/datarep/iprep rules but is neither in CASES, \
+             in SKIPPED nor in common::SV_APP_DATASET_TESTS"
         );
     }
-    for name in CASES.iter().chain(SKIPPED.iter().map(|(n, _)| n)) {
+    for name in CASES
+        .iter()
+        .chain(SKIPPED.iter().map(|(n, _)| n))
+        .chain(common::SV_APP_DATASET_TESTS)
+    {
         assert!(
             found.contains(*name),
             "{name} is listed but has no dataset/datarep/iprep rules in the corpus"

@@ -99,9 +99,9 @@ fn capture() -> Vec<u8> {
         let client = [10, 20, (flow >> 8) as u8, flow as u8];
         // Every 50th flow talks to the indicator address.
         let server = if flow % 50 == 0 {
-            [203, 0, 113, 66]
+            [185, 100, 87, 66]
         } else {
-            [192, 0, 2, 10]
+            [81, 2, 69, 10]
         };
         let sport = 20000 + flow as u16;
         pcap.tcp(client, server, sport, 443, "S", b"");
@@ -125,7 +125,7 @@ fn agent_captures_every_packet_from_a_veth_pair() {
     std::fs::create_dir_all(&dir).expect("scratch");
     let pcap = dir.join("live.pcap");
     std::fs::write(&pcap, capture()).expect("pcap");
-    std::fs::write(dir.join("indicators.txt"), "203.0.113.66\n").expect("indicators");
+    std::fs::write(dir.join("indicators.txt"), "185.100.87.66\n").expect("indicators");
     let eve: PathBuf = dir.join("eve.json");
     let stats = dir.join("stats.json");
 

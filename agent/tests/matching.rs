@@ -11,10 +11,10 @@ mod common;
 use common::{PcapWriter, Scratch, run_agent};
 
 const CLIENT: [u8; 4] = [10, 1, 0, 5];
-const BAD_SERVER: [u8; 4] = [203, 0, 113, 9];
-const BAD_NET_HOST: [u8; 4] = [198, 51, 100, 77];
+const BAD_SERVER: [u8; 4] = [185, 100, 87, 9];
+const BAD_NET_HOST: [u8; 4] = [45, 77, 10, 77];
 const RESOLVER: [u8; 4] = [10, 1, 0, 53];
-const GOOD_SERVER: [u8; 4] = [192, 0, 2, 80];
+const GOOD_SERVER: [u8; 4] = [81, 2, 69, 80];
 const LATE_CLIENT: [u8; 4] = [10, 1, 0, 7];
 
 fn capture() -> Vec<u8> {
@@ -39,10 +39,10 @@ fn capture() -> Vec<u8> {
 }
 
 const INDICATORS: &str = "\
-# test indicators
-203.0.113.9
-198.51.100.0/24
-192.0.2.200
+# test indicators (public addresses: documentation and private ranges are allowlisted by default)
+185.100.87.9
+45.77.10.0/24
+81.2.69.200
 ";
 
 /// A scratch directory holding the test capture and indicators.
@@ -97,9 +97,9 @@ fn alert_keys(events: &[Value]) -> Vec<(String, String, String, String)> {
 
 fn expected_alerts() -> Vec<(String, String, String, String)> {
     let mut want = vec![
-        ("10.1.0.5", "203.0.113.9", "conn.dst", "203.0.113.9"),
-        ("198.51.100.77", "10.1.0.53", "conn.src", "198.51.100.0/24"),
-        ("10.1.0.7", "203.0.113.9", "conn.dst", "203.0.113.9"),
+        ("10.1.0.5", "185.100.87.9", "conn.dst", "185.100.87.9"),
+        ("45.77.10.77", "10.1.0.53", "conn.src", "45.77.10.0/24"),
+        ("10.1.0.7", "185.100.87.9", "conn.dst", "185.100.87.9"),
     ]
     .into_iter()
     .map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()))
@@ -121,7 +121,7 @@ fn alerts_name_location_orientation_and_indicator() {
         );
         let alert = events
             .iter()
-            .find(|e| e["event_type"] == "alert" && e["dest_ip"] == "203.0.113.9")
+            .find(|e| e["event_type"] == "alert" && e["dest_ip"] == "185.100.87.9")
             .expect("alert");
         assert_eq!(alert["proto"], "TCP");
         assert_eq!(alert["dest_port"], 443);
@@ -157,7 +157,7 @@ fn dedup_counts_every_packet_of_the_flow() {
             );
         }
     }
-    let want: BTreeMap<String, u64> = [("10.1.0.5", 5), ("198.51.100.77", 2), ("10.1.0.7", 2)]
+    let want: BTreeMap<String, u64> = [("10.1.0.5", 5), ("45.77.10.77", 2), ("10.1.0.7", 2)]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
@@ -192,7 +192,7 @@ fn metadata_reports_every_flow() {
     assert_eq!(flows.len(), 4);
     let clean = flows
         .iter()
-        .find(|f| f["dest_ip"] == "192.0.2.80")
+        .find(|f| f["dest_ip"] == "81.2.69.80")
         .expect("clean flow");
     assert_eq!(clean["flow"]["alerted"], false);
     assert_eq!(clean["flow"]["pkts_toserver"], 1);

@@ -11,11 +11,15 @@
 //! allocating and reports its own memory use.
 #![deny(missing_docs)]
 
+pub mod allowlist;
+pub mod bundle;
 pub mod formats;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
+pub mod ot;
 pub mod report;
+pub mod taxii;
 
 pub use formats::{DatasetType, Format, FormatError, IprepCategories, LoadOptions, load_path};
 pub use matcher::{

@@ -107,6 +107,7 @@ pub struct IndicatorSetBuilder {
     meta_index: HashMap<usize, u32>,
     last_meta: Option<(usize, u32)>,
     overflow: Option<String>,
+    ot_policies: Vec<crate::ot::OtPolicy>,
 }
 
 impl IndicatorSetBuilder {
@@ -284,6 +285,15 @@ impl IndicatorSetBuilder {
         index
     }
 
+    /// Adds the rules of an OT policy. Its violation indicators (kind
+    /// [`IndicatorKind::OtPolicy`], values from [`crate::ot::violation_value`]) are added
+    /// separately, as [`crate::ot::load_ot_policy`] does, so they are deduplicated, expired and
+    /// reported like any other entry; a monitored class whose indicator is absent (e.g. expired
+    /// at load time) is simply not monitored.
+    pub fn add_ot_policy(&mut self, policy: crate::ot::OtPolicy) {
+        self.ot_policies.push(policy);
+    }
+
     /// Number of distinct indicators added.
     pub fn len(&self) -> usize {
         self.store.entries.len()
@@ -308,6 +318,7 @@ impl IndicatorSetBuilder {
             dedup,
             meta_index,
             overflow,
+            ot_policies,
             ..
         } = self;
         if let Some(reason) = overflow {
@@ -335,11 +346,35 @@ impl IndicatorSetBuilder {
         let is_allow = |e: &Entry| windows.get(e.meta as usize).is_some_and(|w| w.allow);
         let deny = Index::build(&store, |e| !is_allow(e));
         let allow = Index::build(&store, is_allow);
+        let mut kind_counts = [0; IndicatorKind::ALL.len()];
+        for entry in &store.entries {
+            if let Some(count) = kind_counts.get_mut(entry.kind as usize) {
+                *count += 1;
+            }
+        }
+        let mut ot = crate::ot::CompiledOt::default();
+        if !ot_policies.is_empty() {
+            let ot_entries: HashMap<Vec<u8>, u32> = store
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.kind == IndicatorKind::OtPolicy && !is_allow(e))
+                .filter_map(|(i, e)| match store.key_of(e) {
+                    Key::Text(text, _) => Some((text.to_vec(), i as u32)),
+                    _ => None,
+                })
+                .collect();
+            for policy in &ot_policies {
+                ot.add(policy, |value| ot_entries.get(value.as_bytes()).copied());
+            }
+        }
         Ok(IndicatorSet {
             store,
             windows,
             deny,
             allow,
+            kind_counts,
+            ot,
         })
     }
 }
@@ -625,6 +660,11 @@ pub struct IndicatorSet {
     windows: Vec<Window>,
     deny: Index,
     allow: Index,
+    /// Entries per kind (index: `IndicatorKind as usize`), so [`IndicatorSet::count_of`] is
+    /// O(1): the agent asks it per observation before computing dataset digests.
+    kind_counts: [usize; IndicatorKind::ALL.len()],
+    /// Compiled OT policies (see [`crate::ot`]).
+    ot: crate::ot::CompiledOt,
 }
 
 impl fmt::Debug for IndicatorSet {
@@ -703,6 +743,13 @@ impl<'a> IndicatorRef<'a> {
         }
     }
 
+    /// The dedup category the entry was added under (0–127, see
+    /// [`IndicatorSetBuilder::add_in_category`]), so a set can be re-encoded (signed bundles)
+    /// without merging entries that differ only by category.
+    pub fn category(&self) -> u8 {
+        self.entry.class & 0x7f
+    }
+
     /// The match id of this indicator.
     pub fn match_id(&self) -> MatchId {
         let base = self.set.store.entries.as_ptr() as usize;
@@ -739,9 +786,9 @@ impl IndicatorSet {
         self.len() == 0
     }
 
-    /// Number of indicators of one kind (allowlist entries included).
+    /// Number of indicators of one kind (allowlist entries included); O(1), counted at build.
     pub fn count_of(&self, kind: IndicatorKind) -> usize {
-        self.store.entries.iter().filter(|e| e.kind == kind).count()
+        self.kind_counts.get(kind as usize).copied().unwrap_or(0)
     }
 
     /// Heap bytes owned by the set (each distinct metadata record counted once, in full, even
@@ -751,6 +798,7 @@ impl IndicatorSet {
             + self.windows.capacity() * std::mem::size_of::<Window>()
             + self.deny.memory_usage()
             + self.allow.memory_usage()
+            + self.ot.memory_usage()
     }
 
     #[inline]
@@ -998,6 +1046,27 @@ impl IndicatorSet {
         self.walk_text(&self.deny, kind, value.as_bytes(), now, |e| {
             out.push(MatchId(e));
             false
+        });
+    }
+
+    /// Whether the set holds OT policy rules.
+    pub fn has_ot_policy(&self) -> bool {
+        !self.ot.is_empty()
+    }
+
+    /// Appends the OT policy entries `access` violates (see [`crate::ot`]): for a classed access,
+    /// each policy rule of its protocol that monitors the class and has no grant covering the
+    /// requester, responder and address; for a class-less access, each known-peers list of its
+    /// protocol that does not contain the pair. Entries outside their validity window at `now`
+    /// are skipped. Does not allocate beyond `out`'s growth.
+    pub fn match_ot(&self, access: &crate::ot::OtAccess, now: i64, out: &mut Vec<MatchId>) {
+        if self.ot.is_empty() {
+            return;
+        }
+        self.ot.violations(access, |e| {
+            if self.valid(e, now) && !out.contains(&MatchId(e)) {
+                out.push(MatchId(e));
+            }
         });
     }
 

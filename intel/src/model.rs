@@ -45,11 +45,14 @@ pub enum IndicatorKind {
     Md5,
     /// The SHA-256 of an observed value (Suricata `sha256` datasets), lower-case hex.
     Sha256,
+    /// An OT policy entry (`<policy>:<protocol>.<class>`): matched by
+    /// [`crate::IndicatorSet::match_ot`] when an OT request violates the policy, never by value.
+    OtPolicy,
 }
 
 impl IndicatorKind {
     /// Every kind, in a stable order (used by reports and tests).
-    pub const ALL: [IndicatorKind; 14] = [
+    pub const ALL: [IndicatorKind; 15] = [
         IndicatorKind::Ipv4,
         IndicatorKind::Ipv6,
         IndicatorKind::Cidr,
@@ -64,6 +67,7 @@ impl IndicatorKind {
         IndicatorKind::String,
         IndicatorKind::Md5,
         IndicatorKind::Sha256,
+        IndicatorKind::OtPolicy,
     ];
 
     /// The name used in EVE output, configs and reports.
@@ -83,6 +87,7 @@ impl IndicatorKind {
             IndicatorKind::String => "string",
             IndicatorKind::Md5 => "md5",
             IndicatorKind::Sha256 => "sha256",
+            IndicatorKind::OtPolicy => "ot_policy",
         }
     }
 

@@ -1,8 +1,11 @@
 //! Load reports: what a loader did with every line of a feed.
 //!
 //! The design rule is that no line is ever dropped silently: comments and blank lines aside,
-//! each line is counted exactly once as accepted, duplicate, allowlisted, expired, unsupported or
-//! rejected. Reasons are kept for rejected and unsupported lines, but only the first
+//! each line is counted exactly once as accepted, duplicate, allowlisted, expired, unsupported,
+//! rejected, suppressed (by the load-time allowlist, [`crate::allowlist`]) or skipped (deliberately
+//! not loaded because the feed says so: MISP `deleted` or non-IDS attributes, revoked STIX
+//! indicators, STIX objects that are not indicators). Structured feeds (MISP, STIX) count per
+//! extracted value: a MISP `domain|ip` attribute or a STIX `OR` pattern may account for several. Reasons are kept for rejected and unsupported lines, but only the first
 //! [`MAX_STORED_REASONS`] of each, so a garbage gigabyte cannot exhaust memory through its report;
 //! the `*_total` counters keep counting.
 
@@ -49,7 +52,27 @@ pub struct LoadReport {
     pub unsupported_total: usize,
     /// Accepted entries per kind (allowlist entries included).
     pub per_kind: BTreeMap<IndicatorKind, usize>,
+    /// Entries the load-time allowlist ([`crate::allowlist`]) kept out of the set (loopback,
+    /// documentation, private or own ranges and domains), with the first [`MAX_STORED_REASONS`]
+    /// reasons. Kept apart from `allowlisted` (allowlist entries that *are* in the set) so that
+    /// `accepted + allowlisted` is still the size of the set.
+    pub suppressed: Vec<Rejection>,
+    /// All suppressed entries.
+    pub suppressed_total: usize,
+    /// Entries deliberately not loaded because the feed itself says so, per fixed reason (see
+    /// the `SKIPPED_*` constants): not errors, but never silent either.
+    pub skipped: BTreeMap<&'static str, usize>,
 }
+
+/// A MISP attribute marked `deleted`.
+pub const SKIPPED_DELETED: &str = "deleted";
+/// A MISP attribute with `to_ids` false (context, not detection), when non-IDS attributes are
+/// not included.
+pub const SKIPPED_NOT_IDS: &str = "not to_ids";
+/// A revoked STIX indicator.
+pub const SKIPPED_REVOKED: &str = "revoked";
+/// A STIX object that is not an indicator (relationship, malware, identity, marking…).
+pub const SKIPPED_NOT_INDICATOR: &str = "not an indicator";
 
 impl LoadReport {
     /// An empty report for `source`.
@@ -82,6 +105,28 @@ impl LoadReport {
         }
     }
 
+    /// Records an entry kept out of the set by the load-time allowlist.
+    pub fn suppress(&mut self, line: usize, reason: impl fmt::Display) {
+        self.suppressed_total += 1;
+        if self.suppressed.len() < MAX_STORED_REASONS {
+            self.suppressed.push(Rejection {
+                line,
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// Records an entry the feed itself asks not to load (`why` is one of the `SKIPPED_*`
+    /// constants, so the map stays small whatever the input).
+    pub fn skip(&mut self, why: &'static str) {
+        *self.skipped.entry(why).or_insert(0) += 1;
+    }
+
+    /// All skipped entries.
+    pub fn skipped_total(&self) -> usize {
+        self.skipped.values().sum()
+    }
+
     /// Records the outcome of adding one entry to a builder.
     pub fn record(&mut self, outcome: AddOutcome, kind: IndicatorKind, allowlist: bool) {
         match outcome {
@@ -105,6 +150,8 @@ impl LoadReport {
             + self.expired
             + self.rejected_total
             + self.unsupported_total
+            + self.suppressed_total
+            + self.skipped_total()
     }
 
     /// Whether nothing was rejected.
@@ -131,12 +178,19 @@ impl LoadReport {
         self.expired += other.expired;
         self.rejected_total += other.rejected_total;
         self.unsupported_total += other.unsupported_total;
+        self.suppressed_total += other.suppressed_total;
+        for (why, n) in other.skipped {
+            *self.skipped.entry(why).or_insert(0) += n;
+        }
         let room = MAX_STORED_REASONS.saturating_sub(self.rejected.len());
         self.rejected
             .extend(other.rejected.into_iter().take(room).map(relabel));
         let room = MAX_STORED_REASONS.saturating_sub(self.unsupported.len());
         self.unsupported
             .extend(other.unsupported.into_iter().take(room).map(relabel));
+        let room = MAX_STORED_REASONS.saturating_sub(self.suppressed.len());
+        self.suppressed
+            .extend(other.suppressed.into_iter().take(room).map(relabel));
         for (kind, n) in other.per_kind {
             *self.per_kind.entry(kind).or_insert(0) += n;
         }
@@ -160,6 +214,12 @@ impl fmt::Display for LoadReport {
             self.unsupported_total,
             self.rejected_total,
         )?;
+        if self.suppressed_total > 0 {
+            write!(f, ", {} suppressed by the allowlist", self.suppressed_total)?;
+        }
+        for (why, n) in &self.skipped {
+            write!(f, ", {n} skipped ({why})")?;
+        }
         if !self.per_kind.is_empty() {
             f.write_str(" (")?;
             for (i, (kind, n)) in self.per_kind.iter().enumerate() {
@@ -182,6 +242,13 @@ impl fmt::Display for LoadReport {
             write!(
                 f,
                 " First unsupported: line {}: {}.",
+                first.line, first.reason
+            )?;
+        }
+        if let Some(first) = self.suppressed.first() {
+            write!(
+                f,
+                " First suppressed: line {}: {}.",
                 first.line, first.reason
             )?;
         }

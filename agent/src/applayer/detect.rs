@@ -47,7 +47,16 @@ pub struct ProtocolDef {
 }
 
 /// Every protocol, in probing order for flows whose ports match none.
-pub static PROTOCOLS: &[&ProtocolDef] = &[];
+pub static PROTOCOLS: &[&ProtocolDef] = &[
+    &super::dns::DEF,
+    &super::http::DEF,
+    &super::modbus::PROTOCOL,
+    &super::iec104::PROTOCOL,
+    &super::dnp3::PROTOCOL,
+    &super::s7comm::PROTOCOL,
+    &super::tls::DEF,
+    &super::socks::DEF,
+];
 
 /// Bytes a flow may accumulate (per direction) while every probe is `Unsure`.
 pub const MAX_PROBE_BYTES: usize = 256;

@@ -18,8 +18,17 @@
 //! calls only when something is reported.
 
 pub mod detect;
+pub mod dnp3;
+pub mod dns;
+pub mod http;
+pub mod iec104;
+pub mod modbus;
+pub mod ot;
+pub mod s7comm;
 pub mod session;
+pub mod socks;
 pub mod stream;
+pub mod tls;
 
 pub use session::{AppConfig, Session};
 
@@ -70,6 +79,13 @@ pub trait Transaction {
     /// The owned EVE record; only called when the transaction is reported (an alert, or
     /// `--metadata`), so parsing itself stays allocation-free.
     fn record(&self) -> AppRecord;
+    /// Whether the transaction is logged as its own event under `--metadata` (the default). A
+    /// protocol that logs one event per exchange reports the exchange's first half unlogged, so
+    /// its observations are matched at once, and the whole exchange logged when it completes
+    /// (TLS: one `tls` event per handshake, as Suricata writes it).
+    fn logged(&self) -> bool {
+        true
+    }
 }
 
 /// Where parsers report.
@@ -110,5 +126,12 @@ pub trait AppParser: Send {
     fn gap(&mut self, dir: Direction) -> ParseOutcome {
         let _ = dir;
         ParseOutcome::DoneDirection
+    }
+    /// The parser is about to be dropped (it returned `Done`, both directions are done, the flow
+    /// upgraded to another protocol, or the flow ended): report what is still held back, such
+    /// as a TLS ClientHello that never got a ServerHello. At flow end the sink logs what is
+    /// reported here but does not match it, so observations belong in earlier transactions.
+    fn finish(&mut self, sink: &mut dyn AppSink) {
+        let _ = sink;
     }
 }

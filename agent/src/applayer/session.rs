@@ -73,6 +73,20 @@ impl Session {
         matches!(self.phase, Phase::Idle)
     }
 
+    /// The flow ended: lets the bound parser report what it still holds
+    /// ([`AppParser::finish`]); the session is idle afterwards.
+    pub fn finish(&mut self, sink: &mut dyn AppSink) {
+        self.end_parser(sink);
+        self.phase = Phase::Idle;
+    }
+
+    /// Calls [`AppParser::finish`] on the bound parser, if any, before it is replaced or dropped.
+    fn end_parser(&mut self, sink: &mut dyn AppSink) {
+        if let Phase::Parsing(parser) = &mut self.phase {
+            parser.finish(sink);
+        }
+    }
+
     /// Feeds a TCP segment.
     pub fn tcp_segment(
         &mut self,
@@ -221,15 +235,18 @@ impl Session {
             ParseOutcome::DoneDirection => {
                 self.direction_done[dir.index()] = true;
                 if self.direction_done.iter().all(|d| *d) {
+                    self.end_parser(sink);
                     self.phase = Phase::Idle;
                 }
                 false
             }
             ParseOutcome::Done => {
+                self.end_parser(sink);
                 self.phase = Phase::Idle;
                 false
             }
             ParseOutcome::Upgrade { consumed } => {
+                self.end_parser(sink);
                 if self.upgrades >= MAX_UPGRADES {
                     self.phase = Phase::Idle;
                     return false;

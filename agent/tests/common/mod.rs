@@ -660,3 +660,185 @@ impl PcapWriter {
         self.frame(&out);
     }
 }
+
+impl PcapWriter {
+    /// A TCP segment with an explicit sequence number (and ACK flag set), for captures whose
+    /// payload must reassemble into a stream.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp_seq(
+        &mut self,
+        src: [u8; 4],
+        dst: [u8; 4],
+        sport: u16,
+        dport: u16,
+        syn: bool,
+        seq: u32,
+        payload: &[u8],
+    ) {
+        let mut builder = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4(src, dst, 64)
+            .tcp(sport, dport, seq, 65535);
+        builder = if syn { builder.syn() } else { builder.ack(1) };
+        let mut out = Vec::new();
+        builder.write(&mut out, payload).expect("build tcp");
+        self.frame(&out);
+    }
+
+    /// A whole TCP conversation: handshake, then each `(to_server, payload)` in order with
+    /// consecutive sequence numbers per side.
+    pub fn tcp_flow(
+        &mut self,
+        client: ([u8; 4], u16),
+        server: ([u8; 4], u16),
+        messages: &[(bool, &[u8])],
+    ) {
+        let (mut cseq, mut sseq) = (1000u32, 5000u32);
+        self.tcp_seq(client.0, server.0, client.1, server.1, true, cseq, b"");
+        cseq += 1;
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2(MAC_B, MAC_A)
+            .ipv4(server.0, client.0, 64)
+            .tcp(server.1, client.1, sseq, 65535)
+            .syn()
+            .ack(cseq)
+            .write(&mut out, b"")
+            .expect("build syn-ack");
+        self.frame(&out);
+        sseq += 1;
+        for (to_server, payload) in messages {
+            if *to_server {
+                self.tcp_seq(client.0, server.0, client.1, server.1, false, cseq, payload);
+                cseq = cseq.wrapping_add(payload.len() as u32);
+            } else {
+                self.tcp_seq(server.0, client.0, server.1, client.1, false, sseq, payload);
+                sseq = sseq.wrapping_add(payload.len() as u32);
+            }
+        }
+    }
+}
+
+/// One TCP or UDP packet of a classic pcap file (Ethernet or raw IPv4 link types; other
+/// packets are skipped), for decoder-level tests that bypass flow reassembly.
+pub struct L4Packet {
+    pub tcp: bool,
+    pub src: std::net::Ipv4Addr,
+    pub dst: std::net::Ipv4Addr,
+    pub sport: u16,
+    pub dport: u16,
+    pub payload: Vec<u8>,
+}
+
+/// The TCP/UDP-over-IPv4 packets of a classic little-endian pcap file (empty for other
+/// formats).
+pub fn pcap_l4_packets(path: &Path) -> Vec<L4Packet> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if u32_at(0) != Some(0xa1b2_c3d4) {
+        return Vec::new();
+    }
+    let link = u32_at(20).unwrap_or(0);
+    let mut out = Vec::new();
+    let mut off = 24;
+    while let (Some(caplen), true) = (u32_at(off + 8), off + 16 <= bytes.len()) {
+        let start = off + 16;
+        let end = (start + caplen as usize).min(bytes.len());
+        off = end;
+        let frame = &bytes[start..end];
+        let ip = match link {
+            1 if frame.len() > 14 && frame[12..14] == [0x08, 0x00] => &frame[14..],
+            101 | 228 => frame,
+            _ => continue,
+        };
+        if ip.len() < 20 || ip[0] >> 4 != 4 {
+            continue;
+        }
+        let ihl = usize::from(ip[0] & 15) * 4;
+        let total = usize::from(u16::from_be_bytes([ip[2], ip[3]])).min(ip.len());
+        if total < ihl + 8 {
+            continue;
+        }
+        let l4 = &ip[ihl..total];
+        let src = std::net::Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
+        let dst = std::net::Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+        let sport = u16::from_be_bytes([l4[0], l4[1]]);
+        let dport = u16::from_be_bytes([l4[2], l4[3]]);
+        let (tcp, payload) = match ip[9] {
+            6 if l4.len() >= 20 => {
+                let doff = usize::from(l4[12] >> 4) * 4;
+                (true, l4.get(doff..).unwrap_or_default())
+            }
+            17 => (false, &l4[8..]),
+            _ => continue,
+        };
+        out.push(L4Packet {
+            tcp,
+            src,
+            dst,
+            sport,
+            dport,
+            payload: payload.to_vec(),
+        });
+    }
+    out
+}
+
+/// suricata-verify tests with string/md5/sha256 `dataset`/`datarep` rules on DNS and HTTP
+/// buffers, run by `corpus_suricata_verify_app.rs` (the IP harness's coverage check accepts
+/// them as covered).
+pub const SV_APP_DATASET_TESTS: &[&str] = &[
+    "datasets-02-load",
+    "datasets-04-http-dns",
+    "datasets-05-state",
+    "datasets-06-state-long",
+    "datasets-invalid-encoding",
+    "datarep-01",
+    "datarep-02",
+];
+
+/// The capture timestamp (µs since the epoch) of every record of a classic little-endian pcap
+/// file, in file order: index `n − 1` is Suricata's `pcap_cnt` `n`.
+pub fn pcap_packet_times_us(path: &Path) -> Vec<i64> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if u32_at(0) != Some(0xa1b2_c3d4) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut off = 24;
+    while let (Some(secs), Some(usecs), Some(caplen)) =
+        (u32_at(off), u32_at(off + 4), u32_at(off + 8))
+    {
+        out.push(i64::from(secs) * 1_000_000 + i64::from(usecs));
+        off += 16 + caplen as usize;
+    }
+    out
+}
+
+/// µs since the epoch of an EVE `timestamp` (`2015-07-14T17:45:56.279908+0000`).
+pub fn eve_timestamp_us(ts: &str) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| ts.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss, us) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?);
+    let sign = if ts.get(26..27)? == "-" { -1 } else { 1 };
+    let offset = sign * (num(27..29)? * 3600 + num(29..31)? * 60);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + hh * 3600 + mm * 60 + ss - offset) * 1_000_000) + us)
+}

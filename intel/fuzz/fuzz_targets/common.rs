@@ -22,7 +22,12 @@ fn match_back(set: &IndicatorSet) {
             IndicatorValue::Text(text) => set.match_text(r.kind(), &text, 0, &mut out),
         }
         if !r.meta().allowlist {
-            assert!(!out.is_empty(), "{} {} does not match itself", r.kind(), r.value());
+            assert!(
+                !out.is_empty(),
+                "{} {} does not match itself",
+                r.kind(),
+                r.value()
+            );
         }
     }
 }

@@ -132,7 +132,8 @@ pub fn load_dataset(
             Ok((kind, value)) => submit(
                 &mut report,
                 builder,
-                opts.now,
+                opts,
+                number,
                 indicator(kind, value, score, &opts.meta),
                 0,
             ),

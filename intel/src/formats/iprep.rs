@@ -220,7 +220,7 @@ pub fn load_iprep(
             Arc::new(meta)
         });
         let ind = indicator(kind, value, Some(i32::from(score)), meta);
-        submit(&mut report, builder, opts.now, ind, category.id);
+        submit(&mut report, builder, opts, number, ind, category.id);
     }
     Ok(report)
 }

@@ -20,8 +20,14 @@
 
 mod dataset;
 mod iprep;
+mod ja3;
+mod ja4;
+mod json;
 mod lines;
+pub mod misp;
 mod plain;
+pub(crate) mod rfc3339;
+pub mod stix;
 mod zeek;
 
 use std::fs::File;
@@ -31,10 +37,16 @@ use std::sync::Arc;
 
 pub use dataset::{DatasetType, load_dataset};
 pub use iprep::{IprepCategories, IprepCategory, load_iprep};
+pub use ja3::load_ja3;
+pub use ja4::load_ja4;
+pub use json::MAX_JSON_BYTES;
 pub use lines::MAX_LINE_BYTES;
+pub use misp::{load_misp, load_misp_feed};
 pub use plain::load_plain;
+pub use stix::load_stix;
 pub use zeek::load_zeek;
 
+use crate::allowlist::Allowlist;
 use crate::matcher::IndicatorSetBuilder;
 use crate::model::{Indicator, IndicatorKind, IndicatorMeta, IndicatorValue};
 use crate::report::LoadReport;
@@ -54,6 +66,19 @@ pub enum Format {
     /// Suricata IP reputation files (`address-or-network,category,score`); needs
     /// [`LoadOptions::iprep_categories`]. See [`load_iprep`].
     Iprep,
+    /// JA3 fingerprint lists in Salesforce's CSV shape (`hash,"application,…"`). See
+    /// [`load_ja3`].
+    Ja3,
+    /// FoxIO's JA4+ mapping CSV; only the `ja4` column is loaded. See [`load_ja4`].
+    Ja4,
+    /// OT policy files (TOML or JSON): which hosts may issue which OT function classes. Never
+    /// detected from content; name it explicitly. See [`crate::ot::load_ot_policy`].
+    OtPolicy,
+    /// MISP events (`{"Event": …}` or `{"response": [{"Event": …}]}`) and MISP feed
+    /// directories (`manifest.json` + `<uuid>.json`). See [`load_misp`] and [`load_misp_feed`].
+    Misp,
+    /// STIX 2.0 / 2.1 bundles (and TAXII envelopes). See [`load_stix`].
+    Stix,
 }
 
 impl Format {
@@ -64,6 +89,11 @@ impl Format {
             Format::Zeek => "zeek",
             Format::Dataset => "dataset",
             Format::Iprep => "iprep",
+            Format::Ja3 => "ja3",
+            Format::Ja4 => "ja4",
+            Format::OtPolicy => "ot-policy",
+            Format::Misp => "misp",
+            Format::Stix => "stix",
         }
     }
 
@@ -74,6 +104,11 @@ impl Format {
             "zeek" | "intel" => Some(Format::Zeek),
             "dataset" | "datarep" => Some(Format::Dataset),
             "iprep" => Some(Format::Iprep),
+            "ot-policy" | "ot_policy" | "otpolicy" => Some(Format::OtPolicy),
+            "ja3" => Some(Format::Ja3),
+            "ja4" | "ja4plus" => Some(Format::Ja4),
+            "misp" => Some(Format::Misp),
+            "stix" | "stix2" | "stix21" => Some(Format::Stix),
             _ => None,
         }
     }
@@ -105,6 +140,18 @@ pub struct LoadOptions {
     pub dataset_type: Option<DatasetType>,
     /// The iprep categories file, parsed. Required for [`load_iprep`]. Defaults to `None`.
     pub iprep_categories: Option<Arc<IprepCategories>>,
+    /// The load-time allowlist: entries it covers (loopback, documentation, private, own ranges
+    /// and domains) are counted as `suppressed` and never added. `None` turns it off. Defaults
+    /// to [`Allowlist::builtin`].
+    pub allowlist: Option<Arc<Allowlist>>,
+    /// Load MISP attributes whose `to_ids` flag is false too (they are context, not detection,
+    /// in MISP's own model; when not loaded they are counted as skipped). Defaults to `false`.
+    pub misp_include_non_ids: bool,
+    /// Treat a MISP attribute's `last_seen` as the end of its validity. Off by default because
+    /// MISP defines `last_seen` as an observation time, not an expiry: honouring it would
+    /// expire every historical event at load. `first_seen` always becomes `valid_from`.
+    /// Defaults to `false`.
+    pub misp_last_seen_expires: bool,
 }
 
 impl Default for LoadOptions {
@@ -127,6 +174,9 @@ impl LoadOptions {
             plain_kind: None,
             dataset_type: None,
             iprep_categories: None,
+            allowlist: Some(Arc::new(Allowlist::builtin())),
+            misp_include_non_ids: false,
+            misp_last_seen_expires: false,
         }
     }
 }
@@ -155,6 +205,14 @@ pub enum FormatError {
         /// The option, as a phrase.
         option: &'static str,
     },
+    /// The input is larger than a loader's bound (structured formats are read whole).
+    #[error("{format} input larger than {limit} bytes")]
+    TooLarge {
+        /// The format.
+        format: Format,
+        /// The bound, in bytes.
+        limit: usize,
+    },
     /// An error in one file of a directory or a named path.
     #[error("{}: {source}", path.display())]
     InFile {
@@ -170,9 +228,11 @@ pub enum FormatError {
 /// skipped; the reports are merged, each reason prefixed with its file's source name).
 ///
 /// The format is [`LoadOptions::format`] if set, otherwise detected from the content: a `#fields`
-/// line means Zeek; else the first data line decides — `address-or-network,number,number` is
-/// iprep, `value,number` a datarep file (dataset type guessed from the value unless
-/// [`LoadOptions::dataset_type`] is set), anything else a plain list. A dataset file without a
+/// line means Zeek; else the first data line (after a leading multi-line quoted notice) decides —
+/// a CSV header with a `ja4` column and another `ja4*` column is a JA4+ mapping, `32-hex,text` a
+/// JA3 list, `address-or-network,number,number` is iprep, `value,number` a datarep file (dataset
+/// type guessed from the value unless [`LoadOptions::dataset_type`] is set), anything else a
+/// plain list. A dataset file without a
 /// reputation column is indistinguishable from a plain list, so it needs `format` or
 /// `dataset_type` set explicitly.
 ///
@@ -189,6 +249,9 @@ pub fn load_path(
     let meta = std::fs::metadata(path).map_err(|e| wrap(e.into()))?;
     if !meta.is_dir() {
         return load_file(path, opts, builder).map_err(wrap);
+    }
+    if matches!(opts.format, None | Some(Format::Misp)) && path.join("manifest.json").is_file() {
+        return load_misp_feed(path, opts, builder).map_err(wrap);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| wrap(e.into()))?
@@ -235,6 +298,11 @@ fn load_file(
         Format::Zeek => load_zeek(reader, &opts, builder),
         Format::Dataset => load_dataset(reader, &opts, builder),
         Format::Iprep => load_iprep(reader, &opts, builder),
+        Format::Ja3 => load_ja3(reader, &opts, builder),
+        Format::Ja4 => load_ja4(reader, &opts, builder),
+        Format::OtPolicy => crate::ot::load_ot_policy(reader, &opts, builder),
+        Format::Misp => load_misp(reader, &opts, builder),
+        Format::Stix => load_stix(reader, &opts, builder),
     }
 }
 
@@ -251,19 +319,40 @@ fn detect<R: BufRead + io::Seek>(
     reader.seek(io::SeekFrom::Start(0))?;
     let text = String::from_utf8_lossy(&head);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if let Some(format) = detect_json(text) {
+        return Ok((format, None));
+    }
     let mut first_data = None;
+    // A quoted CSV field that spans lines (the licence notice opening Salesforce's JA3 lists)
+    // is skipped as a whole: its lines are not data.
+    let mut in_quote = false;
     for line in text.lines() {
+        let quotes = line.bytes().filter(|&b| b == b'"').count();
+        if in_quote {
+            in_quote = quotes.is_multiple_of(2);
+            continue;
+        }
         let line = line.trim();
         if line.starts_with("#fields") {
             return Ok((Format::Zeek, None));
         }
         if first_data.is_none() && !line.is_empty() && !line.starts_with('#') {
+            if quotes % 2 == 1 {
+                in_quote = true;
+                continue;
+            }
             first_data = Some(line.to_owned());
         }
     }
     let Some(line) = first_data else {
         return Ok((Format::Plain, None));
     };
+    if ja4::looks_like_ja4_header(&line) {
+        return Ok((Format::Ja4, None));
+    }
+    if ja3::looks_like_ja3_record(&line) {
+        return Ok((Format::Ja3, None));
+    }
     let cols: Vec<&str> = line.split(',').map(str::trim).collect();
     let is_number = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let is_ip_or_net =
@@ -277,17 +366,49 @@ fn detect<R: BufRead + io::Seek>(
     }
 }
 
+/// Recognises the JSON feed formats from their first bytes: an object whose first keys include
+/// `"Event"` or `"response"` is MISP, one with `"type": "bundle"` is STIX. Only the detection
+/// window is looked at, so the check is on the text, not a parse.
+fn detect_json(text: &str) -> Option<Format> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let compact: String = text
+        .chars()
+        .take(4096)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if compact.starts_with("{\"Event\":") || compact.starts_with("{\"response\":") {
+        Some(Format::Misp)
+    } else if compact.contains("\"type\":\"bundle\"") || compact.starts_with("{\"objects\":[") {
+        Some(Format::Stix)
+    } else {
+        None
+    }
+}
+
 /// Adds one indicator built by a loader, accounting for it in the report: already expired at
-/// `opts.now` → `expired` (not added); otherwise accepted/allowlisted or duplicate.
+/// `opts.now` → `expired` (not added); covered by the load-time allowlist
+/// ([`LoadOptions::allowlist`]) → `suppressed` with the reason, attributed to `line` (not added);
+/// otherwise accepted/allowlisted or duplicate.
 pub(crate) fn submit(
     report: &mut LoadReport,
     builder: &mut IndicatorSetBuilder,
-    now: i64,
+    opts: &LoadOptions,
+    line: usize,
     indicator: Indicator,
     category: u8,
 ) {
-    if indicator.meta.valid_until.is_some_and(|until| now >= until) {
+    if indicator
+        .meta
+        .valid_until
+        .is_some_and(|until| opts.now >= until)
+    {
         report.expired += 1;
+        return;
+    }
+    if let Some(reason) = opts.allowlist.as_ref().and_then(|a| a.check(&indicator)) {
+        report.suppress(line, reason);
         return;
     }
     let kind = indicator.kind;

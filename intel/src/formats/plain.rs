@@ -47,7 +47,8 @@ pub fn load_plain(
             Ok((kind, value)) => submit(
                 &mut report,
                 builder,
-                opts.now,
+                opts,
+                number,
                 indicator(kind, value, None, &opts.meta),
                 0,
             ),
@@ -141,6 +142,7 @@ pub(crate) fn parse_as(
         IndicatorKind::X509Sha1 => hex(40, "an X.509 SHA-1 fingerprint"),
         IndicatorKind::X509Sha256 => hex(64, "an X.509 SHA-256 fingerprint"),
         IndicatorKind::Sha256 => hex(64, "a SHA-256 digest"),
+        IndicatorKind::OtPolicy => Err("OT policy entries come from ot-policy files".to_owned()),
         IndicatorKind::Ja4 => {
             let lower = value.to_ascii_lowercase();
             if is_ja4(&lower) {

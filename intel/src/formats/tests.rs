@@ -17,8 +17,11 @@ fn opts() -> LoadOptions {
         set: "default".into(),
         ..Default::default()
     };
+    // These cases use documentation and private addresses on purpose; the load-time allowlist
+    // (on by default) has its own tests in `allowlist.rs` and `misp`/`stix` tests.
     LoadOptions {
         now: NOW,
+        allowlist: None,
         ..LoadOptions::new(Arc::new(meta))
     }
 }
@@ -717,6 +720,7 @@ fn load_path_detects_formats_and_walks_directories() {
     let opts = LoadOptions {
         now: NOW,
         iprep_categories: Some(cats),
+        allowlist: None,
         ..LoadOptions::new(meta)
     };
     let mut builder = IndicatorSetBuilder::new();

@@ -140,7 +140,8 @@ pub fn load_zeek(
         submit(
             &mut report,
             builder,
-            opts.now,
+            opts,
+            number,
             indicator(kind.0, kind.1, None, &meta),
             0,
         );
