@@ -13,6 +13,7 @@ use crate::capture::live::LiveConfig;
 use crate::feeds::FeedSpec;
 use crate::flow::community_id::CommunityIdConfig;
 use crate::flow::hash::FlowHashBuilder;
+use crate::flow::orientation::ServicePorts;
 use crate::pipeline::{EveTarget, PipelineConfig, Source};
 use crate::uplink::{TlsFiles, UplinkConfig};
 use crate::worker::{DedupMode, WorkerConfig};
@@ -259,6 +260,21 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
     }
 }
 
+/// The service ports flows are oriented by: every parsed protocol's ports, configured extras
+/// included.
+fn service_ports(app: &AppConfig) -> ServicePorts {
+    let extra = app.detect.extra_ports.iter().map(|&(_, port)| port);
+    let tcp = app
+        .protocols
+        .iter()
+        .flat_map(|def| def.tcp_ports.iter().copied());
+    let udp = app
+        .protocols
+        .iter()
+        .flat_map(|def| def.udp_ports.iter().copied());
+    ServicePorts::new(tcp.chain(extra.clone()), udp.chain(extra))
+}
+
 impl Cli {
     fn app_config(&self) -> Result<AppConfig, InvalidParameter> {
         let mut config = AppConfig::all_protocols();
@@ -370,6 +386,7 @@ impl Cli {
             .map(|spec| FeedSpec::parse(spec).map_err(|reason| invalid("indicators", reason)))
             .collect::<Result<Vec<_>, _>>()?;
         let per_worker_flows = u32::try_from(max_flows / workers as u64).unwrap_or(u32::MAX);
+        let app = self.app_config()?;
         let uplink = self.uplink(self.interface.as_deref().unwrap_or_default())?;
         Ok(Settings {
             pipeline: PipelineConfig {
@@ -387,7 +404,8 @@ impl Cli {
                     },
                     metadata: self.metadata,
                     hasher: FlowHashBuilder::random(),
-                    app: self.app_config()?,
+                    service_ports: service_ports(&app),
+                    app,
                 },
                 eve,
                 stats_interval: (self.stats_interval_secs > 0)

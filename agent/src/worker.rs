@@ -21,6 +21,7 @@ use crate::event::{AlertEvent, AlertTally, AppEvent, Event, FlowEvent, FlowInfo,
 use crate::flow::community_id::{CommunityIdConfig, community_id};
 use crate::flow::hash::{FlowHashBuilder, mix64};
 use crate::flow::key::port_equivalents;
+use crate::flow::orientation::{ServicePorts, first_packet_from_responder};
 use crate::flow::table::EndReason;
 use crate::flow::{Endpoint, Flow, FlowKey, FlowTable, Insert};
 use crate::indicators::{LiveIndicators, Snapshot};
@@ -55,6 +56,8 @@ pub struct WorkerConfig {
     pub hasher: FlowHashBuilder,
     /// Application-layer settings.
     pub app: AppConfig,
+    /// Ports that mark the server side of a flow first seen mid-conversation.
+    pub service_ports: ServicePorts,
 }
 
 /// One alert raised on a flow, kept for dedup and the final tally.
@@ -187,11 +190,9 @@ impl Worker {
             }
         }
         let key = FlowKey::of(&packet);
-        let hasher = self.config.hasher;
-        let slot = match self
-            .flows
-            .get_or_insert(key, || new_flow(&hasher, key, &packet, meta))
-        {
+        let (hasher, services) = (&self.config.hasher, &self.config.service_ports);
+        let make = || new_flow(hasher, services, key, &packet, meta);
+        let slot = match self.flows.get_or_insert(key, make) {
             Insert::Existing(slot) => slot,
             Insert::New(slot) => {
                 self.counters.flows_created += 1;
@@ -244,7 +245,11 @@ impl Worker {
         } else {
             reporter.repeat_per_flow_alerts(flow);
         }
-        if !packet.payload.is_empty() && !packet.fragment {
+        // Payload feeds the session; a bare TCP ACK still matters to a live session (it can
+        // reveal bytes the capture lost in the other direction).
+        let for_session =
+            !packet.payload.is_empty() || (packet.proto == proto::TCP && flow.state.app.is_some());
+        if for_session && !packet.fragment {
             let dir = if to_server {
                 Direction::ToServer
             } else {
@@ -314,7 +319,7 @@ fn app_layer(
     // The session is taken out of the flow while it runs so the sink can update the flow.
     let mut session = match flow.state.app.take() {
         Some(session) => session,
-        None if flow.state.app_proto.is_none() => {
+        None if flow.state.app_proto.is_none() && !packet.payload.is_empty() => {
             Box::new(Session::new(l4, flow.client.port, flow.server.port))
         }
         // The session finished earlier and was dropped.
@@ -333,6 +338,7 @@ fn app_layer(
             dir,
             packet.tcp_seq,
             packet.tcp_flags & tcp_flags::SYN != 0,
+            (packet.tcp_flags & tcp_flags::ACK != 0).then_some(packet.tcp_ack),
             packet.payload,
             &mut sink,
         ),
@@ -540,6 +546,7 @@ impl AppSink for EndSink<'_> {
 
 fn new_flow(
     hasher: &FlowHashBuilder,
+    services: &ServicePorts,
     key: FlowKey,
     packet: &Decoded<'_>,
     meta: &PacketMeta,
@@ -553,10 +560,7 @@ fn new_flow(
         addr: packet.dst,
         port: dport,
     };
-    // A flow first seen at its SYN-ACK (capture started mid-handshake) belongs to the other
-    // side; every other first packet is taken to come from the originator.
-    let syn_ack = tcp_flags::SYN | tcp_flags::ACK;
-    let (client, server) = if packet.tcp_flags & syn_ack == syn_ack {
+    let (client, server) = if first_packet_from_responder(packet, services) {
         (dst, src)
     } else {
         (src, dst)

@@ -40,10 +40,25 @@ pub struct ProtocolDef {
     /// Whether it is only recognised on its ports (protocols whose content has no reliable
     /// signature, such as DNS over UDP, would otherwise claim random traffic).
     pub ports_only: bool,
+    /// How much of each TCP direction the parser is given.
+    pub stream_depth: StreamDepth,
     /// Looks at the first bytes of a direction.
     pub probe: fn(L4, Direction, &[u8]) -> Probe,
     /// A fresh parser for a flow.
     pub new_parser: fn(L4) -> Box<dyn AppParser>,
+}
+
+/// How much of a TCP stream a protocol's parser sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamDepth {
+    /// The configured depth (`--stream-depth-bytes`): enough for the hellos, requests and
+    /// queries that carry indicators.
+    Configured,
+    /// The whole stream. For control-system protocols: their sessions are long-lived and
+    /// low-volume, and every later request matters to the OT policy — a depth limit would let a
+    /// write after the first kilobytes go unseen. Memory stays bounded by the reassembly
+    /// buffer and the parser's own limits.
+    Unlimited,
 }
 
 /// Every protocol, in probing order for flows whose ports match none.
@@ -156,6 +171,7 @@ mod tests {
             [b'M'] | [] => Probe::Unsure,
             _ => Probe::NotForUs,
         },
+        stream_depth: StreamDepth::Configured,
         new_parser: new_null,
     };
     static PORTY: ProtocolDef = ProtocolDef {
@@ -164,6 +180,7 @@ mod tests {
         udp_ports: &[9000],
         ports_only: true,
         probe: |_, _, _| Probe::Certain,
+        stream_depth: StreamDepth::Configured,
         new_parser: new_null,
     };
 

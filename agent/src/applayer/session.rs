@@ -1,6 +1,6 @@
 //! A flow's application-layer session: reassembly, detection and the bound parser.
 
-use super::detect::{self, DetectConfig, Detection, L4, MAX_PROBE_BYTES, ProtocolDef};
+use super::detect::{self, DetectConfig, Detection, L4, MAX_PROBE_BYTES, ProtocolDef, StreamDepth};
 use super::stream::{Chunk, StreamConfig, StreamDir};
 use super::{AppParser, AppSink, Direction, ParseOutcome};
 
@@ -45,6 +45,8 @@ pub struct Session {
     probe_buffers: [Vec<u8>; 2],
     direction_done: [bool; 2],
     identified: Option<&'static str>,
+    /// Whether the bound protocol reads whole streams ([`StreamDepth::Unlimited`]).
+    unlimited_depth: bool,
     upgrades: u8,
 }
 
@@ -59,6 +61,7 @@ impl Session {
             probe_buffers: [Vec::new(), Vec::new()],
             direction_done: [false; 2],
             identified: None,
+            unlimited_depth: false,
             upgrades: 0,
         }
     }
@@ -87,21 +90,46 @@ impl Session {
         }
     }
 
-    /// Feeds a TCP segment.
+    /// Feeds a TCP segment. `ack` is the segment's acknowledgment number when its ACK flag is
+    /// set: the peer acknowledging bytes of the other direction that were never captured means
+    /// they are lost, so that direction's hole is declared a gap instead of stalling it.
+    #[allow(clippy::too_many_arguments)]
     pub fn tcp_segment(
         &mut self,
         config: &AppConfig,
         dir: Direction,
         seq: u32,
         syn: bool,
+        ack: Option<u32>,
         payload: &[u8],
         sink: &mut dyn AppSink,
     ) {
+        if self.is_idle() {
+            return;
+        }
+        let stream_config = if self.unlimited_depth {
+            StreamConfig {
+                depth: u32::MAX,
+                ..config.stream
+            }
+        } else {
+            config.stream
+        };
+        let other = dir.reverse();
+        if let Some(ack) = ack
+            && !self.direction_done[other.index()]
+        {
+            let mut stream = std::mem::take(&mut self.streams[other.index()]);
+            stream.acked(&stream_config, ack, &mut |chunk| {
+                self.feed(config, other, chunk, sink)
+            });
+            self.streams[other.index()] = stream;
+        }
         if self.is_idle() || self.direction_done[dir.index()] {
             return;
         }
         let mut stream = std::mem::take(&mut self.streams[dir.index()]);
-        stream.segment(&config.stream, seq, syn, payload, &mut |chunk| {
+        stream.segment(&stream_config, seq, syn, payload, &mut |chunk| {
             self.feed(config, dir, chunk, sink)
         });
         self.streams[dir.index()] = stream;
@@ -191,6 +219,7 @@ impl Session {
             Detection::Found(def) => {
                 let mut parser = (def.new_parser)(self.l4);
                 self.identified = Some(def.name);
+                self.unlimited_depth = def.stream_depth == StreamDepth::Unlimited;
                 let bytes = if buffered {
                     std::mem::take(&mut self.probe_buffers[dir.index()])
                 } else {

@@ -11,8 +11,9 @@
 //! the bytes not yet delivered (first copy wins, as Suricata's default policy). Sequence numbers
 //! compare with wrapping arithmetic. A SYN sets the initial sequence number, so data on the SYN
 //! (TCP Fast Open) is delivered; without a SYN (capture started mid-flow) the first segment seen
-//! starts the stream. When the out-of-order buffer is full the hole is declared a gap: the parser
-//! is told, and the stream continues from the buffered data.
+//! starts the stream. A hole is declared a gap (the parser is told, and the stream continues
+//! from the buffered data) when the out-of-order buffer is full, or when the other side
+//! acknowledges past it — the receiver got bytes the capture never saw.
 
 /// Reassembly limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +135,34 @@ impl StreamDir {
         self.insert(data_seq, payload);
     }
 
+    /// The peer acknowledged up to `ack` (exclusive). If that is past a hole we are still waiting
+    /// for, the receiver got bytes the capture missed: the hole is declared a gap and the stream
+    /// continues from the buffered data.
+    pub fn acked(
+        &mut self,
+        config: &StreamConfig,
+        ack: u32,
+        deliver: &mut dyn FnMut(Chunk<'_>) -> bool,
+    ) {
+        if self.done || !self.started {
+            return;
+        }
+        let Some(&(first, _)) = self.pending.first() else {
+            return;
+        };
+        let acked_past_hole = (ack.wrapping_sub(self.next_seq) as i32) > 0;
+        let hole = (first.wrapping_sub(self.next_seq) as i32) > 0;
+        if !(acked_past_hole && hole) {
+            return;
+        }
+        if !deliver(Chunk::Gap) {
+            self.finish();
+            return;
+        }
+        self.next_seq = first;
+        self.drain(config, deliver);
+    }
+
     fn insert(&mut self, seq: u32, payload: &[u8]) {
         let base = self.next_seq;
         let position = self
@@ -172,7 +201,7 @@ impl StreamDir {
         let room = config.depth.saturating_sub(self.delivered) as usize;
         let take = data.len().min(room);
         self.next_seq = self.next_seq.wrapping_add(data.len() as u32);
-        self.delivered += take as u32;
+        self.delivered = self.delivered.saturating_add(take as u32);
         let keep_going = take == 0 || deliver(Chunk::Data(&data[..take]));
         if !keep_going || self.delivered >= config.depth {
             self.finish();

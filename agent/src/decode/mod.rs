@@ -171,6 +171,8 @@ pub struct Decoded<'a> {
     pub tcp_flags: u8,
     /// TCP sequence number (0 for other protocols).
     pub tcp_seq: u32,
+    /// TCP acknowledgment number (0 for other protocols; meaningful with the ACK flag).
+    pub tcp_ack: u32,
     /// Outer and inner VLAN ids, 0 when absent.
     pub vlan: [u16; 2],
     /// Whether this is an IP fragment (first or later).
@@ -312,9 +314,12 @@ fn from_sliced(sliced: LaxSlicedPacket<'_>) -> Result<Frame<'_>, DecodeError> {
         None if !fragment => (Transport::None, 0, payload.payload),
         None => (Transport::None, 0, &[][..]),
     };
-    let tcp_seq = match (proto, payload.payload) {
-        (proto::TCP, [_, _, _, _, a, b, c, d, ..]) => u32::from_be_bytes([*a, *b, *c, *d]),
-        _ => 0,
+    let (tcp_seq, tcp_ack) = match (proto, payload.payload) {
+        (proto::TCP, [_, _, _, _, s0, s1, s2, s3, a0, a1, a2, a3, ..]) => (
+            u32::from_be_bytes([*s0, *s1, *s2, *s3]),
+            u32::from_be_bytes([*a0, *a1, *a2, *a3]),
+        ),
+        _ => (0, 0),
     };
     Ok(Frame::Ip(Decoded {
         src,
@@ -323,6 +328,7 @@ fn from_sliced(sliced: LaxSlicedPacket<'_>) -> Result<Frame<'_>, DecodeError> {
         transport,
         tcp_flags,
         tcp_seq,
+        tcp_ack,
         vlan,
         fragment,
         payload: app,

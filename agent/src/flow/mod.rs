@@ -4,6 +4,7 @@
 pub mod community_id;
 pub mod hash;
 pub mod key;
+pub mod orientation;
 pub mod table;
 
 pub use key::{Endpoint, FlowKey};

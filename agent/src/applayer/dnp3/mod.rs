@@ -6,7 +6,7 @@ pub mod log;
 pub mod parser;
 pub mod state;
 
-use super::detect::{L4, Probe, ProtocolDef};
+use super::detect::{L4, Probe, ProtocolDef, StreamDepth};
 use super::{AppParser, Direction};
 use parser::{LINK_HEADER_LEN, START, is_link_header};
 
@@ -51,6 +51,7 @@ pub static PROTOCOL: ProtocolDef = ProtocolDef {
     udp_ports: &[20000],
     ports_only: true,
     probe,
+    stream_depth: StreamDepth::Unlimited,
     new_parser,
 };
 

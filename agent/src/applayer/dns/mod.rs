@@ -20,7 +20,7 @@ pub mod state;
 
 use super::AppParser;
 use super::Direction;
-use super::detect::{L4, Probe, ProtocolDef};
+use super::detect::{L4, Probe, ProtocolDef, StreamDepth};
 
 pub use state::DnsParser;
 
@@ -31,6 +31,7 @@ pub static DEF: ProtocolDef = ProtocolDef {
     udp_ports: &[53, 5353, 5355],
     ports_only: true,
     probe,
+    stream_depth: StreamDepth::Configured,
     new_parser,
 };
 

@@ -25,7 +25,7 @@ pub mod log;
 pub mod parser;
 pub mod state;
 
-use super::detect::{L4, MAX_PROBE_BYTES, Probe, ProtocolDef};
+use super::detect::{L4, MAX_PROBE_BYTES, Probe, ProtocolDef, StreamDepth};
 use super::{AppParser, Direction};
 
 pub use state::HttpParser;
@@ -37,6 +37,7 @@ pub static DEF: ProtocolDef = ProtocolDef {
     udp_ports: &[],
     ports_only: false,
     probe,
+    stream_depth: StreamDepth::Configured,
     new_parser,
 };
 

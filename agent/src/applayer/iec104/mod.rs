@@ -5,7 +5,7 @@ pub mod log;
 pub mod parser;
 pub mod state;
 
-use super::detect::{L4, Probe, ProtocolDef};
+use super::detect::{L4, Probe, ProtocolDef, StreamDepth};
 use super::{AppParser, Direction};
 use parser::{MAX_APDU_LEN, MIN_APDU_LEN, START};
 
@@ -60,5 +60,6 @@ pub static PROTOCOL: ProtocolDef = ProtocolDef {
     udp_ports: &[],
     ports_only: true,
     probe,
+    stream_depth: StreamDepth::Unlimited,
     new_parser,
 };

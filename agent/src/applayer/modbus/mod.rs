@@ -6,7 +6,7 @@ pub mod parser;
 pub mod state;
 
 use super::AppParser;
-use super::detect::{L4, Probe, ProtocolDef};
+use super::detect::{L4, Probe, ProtocolDef, StreamDepth};
 use parser::{MAX_PDU_LEN, MBAP_LEN};
 
 /// Strict probe: a whole-looking MBAP header with protocol id 0, a length that fits one PDU,
@@ -60,5 +60,6 @@ pub static PROTOCOL: ProtocolDef = ProtocolDef {
     udp_ports: &[],
     ports_only: true,
     probe,
+    stream_depth: StreamDepth::Unlimited,
     new_parser,
 };

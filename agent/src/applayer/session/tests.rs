@@ -2,7 +2,7 @@
 //! across chunk boundaries, upgrades to another protocol, and idling on unknown traffic.
 
 use super::*;
-use crate::applayer::detect::Probe;
+use crate::applayer::detect::{Probe, StreamDepth};
 use crate::applayer::{AppRecord, Transaction};
 use crate::observe::{Location, Observation};
 
@@ -73,6 +73,7 @@ static LINES: ProtocolDef = ProtocolDef {
             Probe::Certain
         }
     },
+    stream_depth: StreamDepth::Configured,
     new_parser: new_lines,
 };
 
@@ -88,6 +89,7 @@ static MAGIC: ProtocolDef = ProtocolDef {
             Probe::NotForUs
         }
     },
+    stream_depth: StreamDepth::Configured,
     new_parser: |_| {
         Box::new(Lines {
             partial: b"HELLO ".to_vec(),
@@ -123,13 +125,22 @@ fn detection_over_split_segments_then_parsing() {
     let config = config();
     let mut session = Session::new(L4::Tcp, 40000, 7);
     let mut sink = Collect::default();
-    session.tcp_segment(&config, Direction::ToServer, 0, true, b"", &mut sink);
-    session.tcp_segment(&config, Direction::ToServer, 1, false, b"HEL", &mut sink);
+    session.tcp_segment(&config, Direction::ToServer, 0, true, None, b"", &mut sink);
+    session.tcp_segment(
+        &config,
+        Direction::ToServer,
+        1,
+        false,
+        None,
+        b"HEL",
+        &mut sink,
+    );
     session.tcp_segment(
         &config,
         Direction::ToServer,
         4,
         false,
+        None,
         b"LO a.example\nHELLO b.",
         &mut sink,
     );
@@ -138,6 +149,7 @@ fn detection_over_split_segments_then_parsing() {
         Direction::ToServer,
         25,
         false,
+        None,
         b"example\n",
         &mut sink,
     );
@@ -151,7 +163,15 @@ fn upgrade_redetects_the_rest_of_the_stream() {
     let mut session = Session::new(L4::Tcp, 40000, 7);
     let mut sink = Collect::default();
     let bytes = b"HELLO x.example\nSTARTTLS\nMAGICsecret.example\n";
-    session.tcp_segment(&config, Direction::ToServer, 0, false, bytes, &mut sink);
+    session.tcp_segment(
+        &config,
+        Direction::ToServer,
+        0,
+        false,
+        None,
+        bytes,
+        &mut sink,
+    );
     assert_eq!(session.app_proto(), Some("magic"));
     assert_eq!(sink.names, ["x.example", "MAGICsecret.example"]);
 }

@@ -11,7 +11,7 @@
 pub mod parser;
 pub mod state;
 
-use super::detect::ProtocolDef;
+use super::detect::{ProtocolDef, StreamDepth};
 
 /// SOCKS as a detectable protocol: port 1080 first, the content probe on any port (Tor and
 /// many proxies listen elsewhere).
@@ -21,5 +21,6 @@ pub static DEF: ProtocolDef = ProtocolDef {
     udp_ports: &[],
     ports_only: false,
     probe: state::probe,
+    stream_depth: StreamDepth::Configured,
     new_parser: state::new_parser,
 };

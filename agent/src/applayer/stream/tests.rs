@@ -157,3 +157,32 @@ fn done_direction_frees_buffer_and_ignores_more() {
     });
     assert_eq!(calls, 1);
 }
+
+#[test]
+fn ack_past_a_hole_declares_a_gap() {
+    let config = StreamConfig::default();
+    let mut dir = StreamDir::default();
+    let mut out: Vec<Out> = Vec::new();
+    let mut collect = |chunk: Chunk<'_>| {
+        out.push(match chunk {
+            Chunk::Data(d) => Out::Data(d.to_vec()),
+            Chunk::Gap => Out::Gap,
+        });
+        true
+    };
+    dir.segment(&config, 0, true, b"", &mut collect);
+    dir.segment(&config, 1, false, b"ab", &mut collect);
+    dir.segment(&config, 10, false, b"later", &mut collect);
+    // An ACK that does not pass the hole changes nothing.
+    dir.acked(&config, 3, &mut collect);
+    // The receiver acknowledges the missing bytes 3..10: they are lost.
+    dir.acked(&config, 12, &mut collect);
+    assert_eq!(
+        out,
+        vec![
+            Out::Data(b"ab".to_vec()),
+            Out::Gap,
+            Out::Data(b"later".to_vec())
+        ]
+    );
+}

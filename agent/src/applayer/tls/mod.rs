@@ -13,7 +13,7 @@ pub mod log;
 pub mod parser;
 pub mod state;
 
-use super::detect::ProtocolDef;
+use super::detect::{ProtocolDef, StreamDepth};
 
 /// TLS as a detectable protocol: the usual TLS ports, and the content probe everywhere else
 /// (TLS after a SOCKS or CONNECT preamble, or on an unusual port).
@@ -25,5 +25,6 @@ pub static DEF: ProtocolDef = ProtocolDef {
     udp_ports: &[],
     ports_only: false,
     probe: state::probe,
+    stream_depth: StreamDepth::Configured,
     new_parser: state::new_parser,
 };

@@ -14,6 +14,7 @@ fn key(n: u8) -> FlowKey {
         transport: Transport::Ports { src: 1000, dst: 80 },
         tcp_flags: 0,
         tcp_seq: 0,
+        tcp_ack: 0,
         vlan: [0, 0],
         fragment: false,
         payload: &[],
