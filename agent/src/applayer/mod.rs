@@ -17,6 +17,7 @@
 //! constants, and owned records are built only through [`Transaction::record`], which the sink
 //! calls only when something is reported.
 
+pub mod anomalies;
 pub mod detect;
 pub mod dnp3;
 pub mod dns;

@@ -412,55 +412,26 @@ pub struct Record {
     pub data: Rdata,
 }
 
-/// Problems that did not stop the parse (bit set).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Anomalies(pub u16);
-
-impl Anomalies {
-    /// A name's pointers loop (or jump more than [`MAX_POINTER_JUMPS`] times).
-    pub const POINTER_LOOP: Anomalies = Anomalies(1 << 0);
-    /// A name longer than [`MAX_NAME_WIRE_LEN`] (kept truncated) or a label over
-    /// [`MAX_LABEL_LEN`].
-    pub const NAME_TOO_LONG: Anomalies = Anomalies(1 << 1);
-    /// More than [`MAX_RECORDS`] records.
-    pub const RECORD_LIMIT: Anomalies = Anomalies(1 << 2);
-    /// More than [`MAX_NAMES_BYTES`] of names (later names are cut).
-    pub const NAMES_BUFFER_FULL: Anomalies = Anomalies(1 << 3);
-    /// An rdata length that disagrees with the type's content.
-    pub const RDATA_LENGTH: Anomalies = Anomalies(1 << 4);
-    /// Bytes after the last declared record.
-    pub const TRAILING_BYTES: Anomalies = Anomalies(1 << 5);
-    /// The message ends before its declared records do (the records before are kept).
-    pub const TRUNCATED: Anomalies = Anomalies(1 << 6);
-    /// A record in the answer section of a query, or a query with no question.
-    pub const UNEXPECTED_SECTIONS: Anomalies = Anomalies(1 << 7);
-
-    const NAMES: [(Anomalies, &'static str); 8] = [
-        (Anomalies::POINTER_LOOP, "pointer_loop"),
-        (Anomalies::NAME_TOO_LONG, "name_too_long"),
-        (Anomalies::RECORD_LIMIT, "too_many_records"),
-        (Anomalies::NAMES_BUFFER_FULL, "names_too_long"),
-        (Anomalies::RDATA_LENGTH, "rdata_length_mismatch"),
-        (Anomalies::TRAILING_BYTES, "trailing_bytes"),
-        (Anomalies::TRUNCATED, "truncated"),
-        (Anomalies::UNEXPECTED_SECTIONS, "unexpected_sections"),
-    ];
-
-    /// Whether every bit of `other` is set.
-    pub fn contains(self, other: Anomalies) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    fn insert(&mut self, other: Anomalies) {
-        self.0 |= other.0;
-    }
-
-    /// Stable snake_case names of the bits set.
-    pub fn names(self) -> impl Iterator<Item = &'static str> {
-        Anomalies::NAMES
-            .into_iter()
-            .filter(move |(bit, _)| self.contains(*bit))
-            .map(|(_, name)| name)
+crate::anomaly_bits! {
+    /// Problems that did not stop the parse (bit set).
+    Anomalies {
+        /// A name's pointers loop (or jump more than [`MAX_POINTER_JUMPS`] times).
+        POINTER_LOOP = 0 => "pointer_loop",
+        /// A name longer than [`MAX_NAME_WIRE_LEN`] (kept truncated) or a label over
+        /// [`MAX_LABEL_LEN`].
+        NAME_TOO_LONG = 1 => "name_too_long",
+        /// More than [`MAX_RECORDS`] records.
+        RECORD_LIMIT = 2 => "too_many_records",
+        /// More than [`MAX_NAMES_BYTES`] of names (later names are cut).
+        NAMES_BUFFER_FULL = 3 => "names_too_long",
+        /// An rdata length that disagrees with the type's content.
+        RDATA_LENGTH = 4 => "rdata_length_mismatch",
+        /// Bytes after the last declared record.
+        TRAILING_BYTES = 5 => "trailing_bytes",
+        /// The message ends before its declared records do (the records before are kept).
+        TRUNCATED = 6 => "truncated",
+        /// A record in the answer section of a query, or a query with no question.
+        UNEXPECTED_SECTIONS = 7 => "unexpected_sections",
     }
 }
 

@@ -60,51 +60,23 @@ impl InvalidKind {
     }
 }
 
-/// Problems that did not stop the parse (bit set).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Anomalies(pub u16);
-
-impl Anomalies {
-    /// A line ended with LF alone.
-    pub const BARE_LF: Anomalies = Anomalies(1 << 0);
-    /// An obs-fold continuation line (RFC 9112 §5.2).
-    pub const OBS_FOLD: Anomalies = Anomalies(1 << 1);
-    /// More than [`MAX_HEADERS`] header lines.
-    pub const TOO_MANY_HEADERS: Anomalies = Anomalies(1 << 2);
-    /// A header line without a colon, an empty or non-token name, or space before the colon.
-    pub const BAD_HEADER: Anomalies = Anomalies(1 << 3);
-    /// More than one Host header.
-    pub const DUPLICATE_HOST: Anomalies = Anomalies(1 << 4);
-    /// A Content-Length that is not a number (or several that disagree).
-    pub const BAD_CONTENT_LENGTH: Anomalies = Anomalies(1 << 5);
-    /// Blank lines before the start line.
-    pub const LEADING_BLANK_LINES: Anomalies = Anomalies(1 << 6);
-
-    const NAMES: [(Anomalies, &'static str); 7] = [
-        (Anomalies::BARE_LF, "bare_lf"),
-        (Anomalies::OBS_FOLD, "obs_fold"),
-        (Anomalies::TOO_MANY_HEADERS, "too_many_headers"),
-        (Anomalies::BAD_HEADER, "bad_header_line"),
-        (Anomalies::DUPLICATE_HOST, "duplicate_host"),
-        (Anomalies::BAD_CONTENT_LENGTH, "bad_content_length"),
-        (Anomalies::LEADING_BLANK_LINES, "leading_blank_lines"),
-    ];
-
-    /// Whether every bit of `other` is set.
-    pub fn contains(self, other: Anomalies) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    fn insert(&mut self, other: Anomalies) {
-        self.0 |= other.0;
-    }
-
-    /// Stable snake_case names of the bits set.
-    pub fn names(self) -> impl Iterator<Item = &'static str> {
-        Anomalies::NAMES
-            .into_iter()
-            .filter(move |(bit, _)| self.contains(*bit))
-            .map(|(_, name)| name)
+crate::anomaly_bits! {
+    /// Problems that did not stop the parse (bit set).
+    Anomalies {
+        /// A line ended with LF alone.
+        BARE_LF = 0 => "bare_lf",
+        /// An obs-fold continuation line (RFC 9112 §5.2).
+        OBS_FOLD = 1 => "obs_fold",
+        /// More than [`MAX_HEADERS`] header lines.
+        TOO_MANY_HEADERS = 2 => "too_many_headers",
+        /// A header line without a colon, an empty or non-token name, or space before the colon.
+        BAD_HEADER = 3 => "bad_header_line",
+        /// More than one Host header.
+        DUPLICATE_HOST = 4 => "duplicate_host",
+        /// A Content-Length that is not a number (or several that disagree).
+        BAD_CONTENT_LENGTH = 5 => "bad_content_length",
+        /// Blank lines before the start line.
+        LEADING_BLANK_LINES = 6 => "leading_blank_lines",
     }
 }
 
