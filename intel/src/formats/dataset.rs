@@ -21,7 +21,7 @@ use std::net::IpAddr;
 
 use base64::Engine;
 
-use super::lines::{Line, Lines};
+use super::lines::{Lines, data_text};
 use super::{Format, FormatError, LoadOptions, indicator, ip_kind, submit, truncate};
 use crate::matcher::IndicatorSetBuilder;
 use crate::model::{IndicatorKind, IndicatorValue};
@@ -102,16 +102,9 @@ pub fn load_dataset(
     let mut report = LoadReport::new(opts.meta.source.to_string());
     let mut lines = Lines::new(reader);
     while let Some((number, line)) = lines.next_line()? {
-        let text = match line {
-            Line::Text(text) => text.trim(),
-            other => {
-                report.reject(number, other.problem().unwrap_or_default());
-                continue;
-            }
-        };
-        if text.is_empty() || text.starts_with('#') {
+        let Some(text) = data_text(&mut report, number, line) else {
             continue;
-        }
+        };
         let (value, score) = match text.split_once(',') {
             None => (text, None),
             Some((value, rep)) => match rep.trim().parse::<u16>() {

@@ -17,7 +17,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::lines::{Line, Lines};
+use super::lines::{Lines, data_text};
 use super::{Format, FormatError, LoadOptions, indicator, parse_ip_or_net, submit, truncate};
 use crate::matcher::IndicatorSetBuilder;
 use crate::model::IndicatorMeta;
@@ -57,16 +57,9 @@ impl IprepCategories {
         };
         let mut lines = Lines::new(reader);
         while let Some((number, line)) = lines.next_line()? {
-            let text = match line {
-                Line::Text(text) => text.trim(),
-                other => {
-                    report.reject(number, other.problem().unwrap_or_default());
-                    continue;
-                }
-            };
-            if text.is_empty() || text.starts_with('#') {
+            let Some(text) = data_text(&mut report, number, line) else {
                 continue;
-            }
+            };
             let mut parts = text.splitn(3, ',');
             let (Some(id), Some(name), description) = (parts.next(), parts.next(), parts.next())
             else {
@@ -157,16 +150,9 @@ pub fn load_iprep(
     let mut metas: HashMap<u8, Arc<IndicatorMeta>> = HashMap::new();
     let mut lines = Lines::new(reader);
     while let Some((number, line)) = lines.next_line()? {
-        let text = match line {
-            Line::Text(text) => text.trim(),
-            other => {
-                report.reject(number, other.problem().unwrap_or_default());
-                continue;
-            }
-        };
-        if text.is_empty() || text.starts_with('#') {
+        let Some(text) = data_text(&mut report, number, line) else {
             continue;
-        }
+        };
         let parts: Vec<&str> = text.split(',').map(str::trim).collect();
         let [value, category, score] = parts.as_slice() else {
             report.reject(

@@ -34,6 +34,25 @@ impl Line<'_> {
     }
 }
 
+/// The trimmed text of a data line; `None` for blank and `#` comment lines, and for lines that
+/// are not text, which are rejected into `report` with the reason.
+pub(crate) fn data_text<'a>(
+    report: &mut crate::report::LoadReport,
+    number: usize,
+    line: Line<'a>,
+) -> Option<&'a str> {
+    match line {
+        Line::Text(text) => {
+            let text = text.trim();
+            (!text.is_empty() && !text.starts_with('#')).then_some(text)
+        }
+        other => {
+            report.reject(number, other.problem().unwrap_or_default());
+            None
+        }
+    }
+}
+
 /// Reads lines from a `BufRead` into one reused buffer.
 pub(crate) struct Lines<R> {
     reader: R,
