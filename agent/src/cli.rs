@@ -211,6 +211,37 @@ pub struct Cli {
     /// --insecure-dev. For demos only; never in production.
     #[arg(long = "insecure-dev", requires = "collector")]
     pub insecure_dev: bool,
+
+    /// Follow the collector's signed indicator set (`WatchIndicators`, same mTLS identity as
+    /// the uplink) and hot-swap it in; merged with the local --indicators files (see
+    /// agent/src/sync). Needs --collector and --bundle-key. Defaults to off.
+    #[arg(long = "indicator-sync", requires_all = ["collector", "bundle_key"])]
+    pub indicator_sync: bool,
+
+    /// Name of the collector set to follow, 1–128 characters from A–Z a–z 0–9 . _ -.
+    #[arg(long = "sync-set", value_name = "NAME", default_value = "default")]
+    pub sync_set: String,
+
+    /// The collector's bundle-signing public key (PEM, `pki/bundle-signing.pub`), pinned:
+    /// updates not signed by it are refused. Defaults to none.
+    #[arg(long = "bundle-key", value_name = "PATH")]
+    pub bundle_key: Option<PathBuf>,
+
+    /// Folder of the last good signed bundle (loaded at start when the collector is away).
+    #[arg(
+        long = "bundle-dir",
+        value_name = "DIR",
+        default_value = "/var/lib/kordon-agent/bundles"
+    )]
+    pub bundle_dir: PathBuf,
+
+    /// Largest indicator bundle accepted from the collector, in bytes, 1048576–4294967296.
+    #[arg(
+        long = "max-bundle-bytes",
+        value_name = "BYTES",
+        default_value_t = 1 << 30
+    )]
+    pub max_bundle_bytes: u64,
 }
 
 /// A command-line value that fails validation.
@@ -238,6 +269,8 @@ pub struct Settings {
     pub stats_json: Option<PathBuf>,
     /// Collector uplink, when `--collector` is given.
     pub uplink: Option<UplinkConfig>,
+    /// Indicator sync, with `--indicator-sync`.
+    pub sync: Option<crate::sync::SyncConfig>,
 }
 
 fn invalid(param: &'static str, reason: impl Into<String>) -> InvalidParameter {
@@ -388,6 +421,7 @@ impl Cli {
         let per_worker_flows = u32::try_from(max_flows / workers as u64).unwrap_or(u32::MAX);
         let app = self.app_config()?;
         let uplink = self.uplink(self.interface.as_deref().unwrap_or_default())?;
+        let sync = self.sync(uplink.as_ref())?;
         Ok(Settings {
             pipeline: PipelineConfig {
                 source,
@@ -423,7 +457,50 @@ impl Cli {
             },
             stats_json: self.stats_json.clone(),
             uplink,
+            sync,
         })
+    }
+
+    /// Checks the indicator-sync options (`None` without `--indicator-sync`).
+    fn sync(
+        &self,
+        uplink: Option<&UplinkConfig>,
+    ) -> Result<Option<crate::sync::SyncConfig>, InvalidParameter> {
+        if !self.indicator_sync {
+            return Ok(None);
+        }
+        let uplink = uplink.ok_or_else(|| invalid("indicator-sync", "needs --collector"))?;
+        let key_path = self
+            .bundle_key
+            .clone()
+            .ok_or_else(|| invalid("bundle-key", "--indicator-sync needs the pinned key"))?;
+        let set = self.sync_set.trim();
+        let valid = !set.is_empty()
+            && set.len() <= 128
+            && set
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            && !set.starts_with('.');
+        if !valid {
+            return Err(invalid(
+                "sync-set",
+                format!("{set:?}: 1–128 characters from A–Z a–z 0–9 . _ -"),
+            ));
+        }
+        if self.bundle_dir.as_os_str().is_empty() {
+            return Err(invalid("bundle-dir", "must not be empty"));
+        }
+        let max = in_range("max-bundle-bytes", self.max_bundle_bytes, 1 << 20, 1 << 32)?;
+        Ok(Some(crate::sync::SyncConfig {
+            collector: uplink.collector.clone(),
+            tls: uplink.tls.clone(),
+            agent_id: uplink.agent_id.clone(),
+            set: set.to_owned(),
+            key_path,
+            bundle_dir: self.bundle_dir.clone(),
+            max_bundle_bytes: usize::try_from(max).unwrap_or(usize::MAX),
+            reconnect_max: uplink.reconnect_max,
+        }))
     }
 
     /// Checks the collector options (`None` when no `--collector` is given).

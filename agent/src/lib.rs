@@ -19,6 +19,7 @@ pub mod observe;
 pub mod pipeline;
 pub mod sink;
 pub mod stats;
+pub mod sync;
 pub mod timefmt;
 pub mod uplink;
 pub mod worker;

@@ -9,7 +9,7 @@ use kordon_agent::cli::Cli;
 use kordon_agent::indicators::LiveIndicators;
 use kordon_agent::sink::EventSink;
 use kordon_agent::stats::LiveReport;
-use kordon_agent::{feeds, pipeline, uplink};
+use kordon_agent::{feeds, pipeline, sync, uplink};
 use std::sync::Arc;
 
 fn main() -> ExitCode {
@@ -41,6 +41,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         memory_bytes = loaded.set.memory_usage(),
         "indicator set compiled"
     );
+    // Indicator sync: the persisted fleet bundle (verified again) merged with the local files
+    // is the set the workers start with; the sync thread swaps newer versions in.
+    let mut initial = loaded.set;
+    let mut sync_start = None;
+    let indicator_version = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    if let Some(config) = &settings.sync {
+        let start = sync::prepare(config).context("starting indicator sync")?;
+        let local = sync::baseline(&initial);
+        if let Some(bundle) = &start.persisted {
+            initial =
+                sync::compile_merged(bundle, &local).context("compiling the persisted bundle")?;
+        }
+        sync_start = Some((config.clone(), start, local));
+    }
+    let live_indicators = LiveIndicators::new(initial);
+    if let Some((config, start, local)) = sync_start {
+        tracing::info!(collector = %config.collector, set = %config.set, "indicator sync enabled");
+        let path = config.bundle_dir.join(format!("{}.bundle", config.set));
+        let applier = sync::Applier::new(
+            start.key,
+            local,
+            live_indicators.clone(),
+            start.persisted,
+            Arc::clone(&indicator_version),
+            Some(path),
+        );
+        sync::start(config, applier).context("starting indicator sync")?;
+    }
     let shutdown = Shutdown::new();
     shutdown
         .install_signal_handlers()
@@ -49,7 +77,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut pipeline_config = settings.pipeline;
     let mut extra_sinks: Vec<Box<dyn EventSink>> = Vec::new();
     let uplink = match settings.uplink {
-        Some(config) => {
+        Some(mut config) => {
+            config.indicator_version = Arc::clone(&indicator_version);
             if config.tls.is_none() {
                 tracing::warn!(
                     "*** --insecure-dev: alerts go to the collector in PLAINTEXT and unauthenticated. \
@@ -66,12 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let report = pipeline::run(
-        pipeline_config,
-        LiveIndicators::new(loaded.set),
-        shutdown,
-        extra_sinks,
-    )?;
+    let report = pipeline::run(pipeline_config, live_indicators, shutdown, extra_sinks)?;
     eprintln!("kordon-agent: {}", report.summary_line());
     if let Some(handle) = uplink {
         eprintln!("kordon-agent: {}", handle.finish());

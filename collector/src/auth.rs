@@ -18,6 +18,9 @@ use crate::config::TokenConfig;
 pub const AGENT_OU: &str = "kordon-agent";
 /// OU of SOC client certificates issued by `kordon-collector pki issue-client`.
 pub const SOC_OU: &str = "kordon-soc";
+/// OU of feed client certificates issued by `kordon-collector pki issue-feed` (may push
+/// indicators with `FeedService`).
+pub const FEED_OU: &str = "kordon-feed";
 
 /// The authenticated agent of a stream, put in the request extensions by [`AgentAuth`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,16 +86,28 @@ impl tonic::service::Interceptor for AgentAuth {
     }
 }
 
-/// Interceptor for `SocService`: a `kordon-soc` certificate or a configured bearer token.
+/// Interceptor for `SocService`: a `kordon-soc` certificate or a configured bearer token. The
+/// same interceptor guards `FeedService` with OU `kordon-feed` and the `[[push.tokens]]`
+/// ([`SocAuth::for_feeds`]): one audited code path for "certificate role or token".
 #[derive(Clone)]
 pub struct SocAuth {
     /// `--insecure-dev`: everything allowed.
     pub insecure: bool,
     /// (name, SHA-256) of each accepted token.
     pub tokens: Arc<Vec<(String, [u8; 32])>>,
+    /// The certificate OU this service accepts.
+    pub ou: &'static str,
 }
 
 impl SocAuth {
+    /// The `FeedService` guard: OU `kordon-feed` or one of `tokens`.
+    pub fn for_feeds(insecure: bool, tokens: &[TokenConfig]) -> SocAuth {
+        SocAuth {
+            ou: FEED_OU,
+            ..SocAuth::new(insecure, tokens)
+        }
+    }
+
     /// Decodes the configured token hashes (validated by the config loader).
     pub fn new(insecure: bool, tokens: &[TokenConfig]) -> SocAuth {
         let tokens = tokens
@@ -108,6 +123,7 @@ impl SocAuth {
         SocAuth {
             insecure,
             tokens: Arc::new(tokens),
+            ou: SOC_OU,
         }
     }
 }
@@ -142,19 +158,20 @@ impl tonic::service::Interceptor for SocAuth {
             });
             return match matched {
                 Some(name) => {
-                    tracing::debug!(client = %name, "SOC client authenticated by token");
+                    tracing::debug!(client = %name, ou = self.ou, "client authenticated by token");
                     Ok(request)
                 }
                 None => Err(Status::unauthenticated("unknown token")),
             };
         }
         match peer_subject(&request) {
-            Some((_, Some(ou))) if ou == SOC_OU => Ok(request),
+            Some((_, Some(ou))) if ou == self.ou => Ok(request),
             Some((cn, _)) => Err(Status::permission_denied(format!(
-                "certificate {cn:?} is not a SOC client certificate (OU must be {SOC_OU})"
+                "certificate {cn:?} may not call this service (OU must be {})",
+                self.ou
             ))),
             None => Err(Status::unauthenticated(
-                "SOC clients need a client certificate or a bearer token",
+                "clients need a client certificate or a bearer token",
             )),
         }
     }

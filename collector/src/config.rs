@@ -71,6 +71,15 @@ pub struct Config {
     /// Fleet registry.
     #[serde(default)]
     pub fleet: FleetConfig,
+    /// Indicator sets: signing key and limits.
+    #[serde(default)]
+    pub indicators: crate::feeds::config::IndicatorsConfig,
+    /// Feeds the collector loads or polls into named sets. Defaults to none.
+    #[serde(default)]
+    pub feeds: Vec<crate::feeds::config::FeedConfig>,
+    /// Feeds that push (`FeedService`).
+    #[serde(default)]
+    pub push: crate::feeds::config::PushConfig,
 }
 
 /// Which store, where.
@@ -336,6 +345,9 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             soc: SocConfig::default(),
             fleet: FleetConfig::default(),
+            indicators: Default::default(),
+            feeds: Vec::new(),
+            push: Default::default(),
         }
     }
 }
@@ -447,6 +459,7 @@ impl Config {
             1,
             86_400,
         )?;
+        crate::feeds::config::validate(&self.indicators, &self.feeds, &self.push)?;
         for token in &self.soc.tokens {
             if token.name.trim().is_empty() {
                 return Err(invalid("soc.tokens.name", "must not be empty"));

@@ -6,11 +6,13 @@
 //! batch only after the transaction holding it committed ([`ingest`]), and its store is
 //! idempotent on (agent, spool epoch, record id) ([`store`]), so resends never duplicate.
 //! Agents are identified by their client certificate ([`auth`]), which `kordon-collector pki`
-//! ([`pki`]) issues without OpenSSL.
+//! ([`pki`]) issues without OpenSSL. Indicator feeds are loaded, merged into named sets, signed
+//! and streamed to agents by [`feeds`].
 #![deny(missing_docs)]
 
 pub mod auth;
 pub mod config;
+pub mod feeds;
 pub mod ingest;
 pub mod pki;
 pub mod render;

@@ -96,6 +96,16 @@ enum Command {
         #[arg(long = "insecure-dev")]
         insecure_dev: bool,
     },
+    /// List the indicator feeds: each one's last load status, report and set version, then
+    /// the stored versions of every set (reads the intel store directly).
+    Feeds {
+        /// Configuration file naming the state folder.
+        #[arg(long, value_name = "PATH")]
+        config: PathBuf,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Certificates for mTLS.
     Pki {
         #[command(subcommand)]
@@ -124,6 +134,21 @@ enum PkiCommand {
     IssueAgent {
         /// Agent id.
         name: String,
+        /// PKI folder.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Issue a feed client certificate (OU kordon-feed: may push indicators).
+    IssueFeed {
+        /// Feed name.
+        name: String,
+        /// PKI folder.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Create the Ed25519 bundle-signing key pair (bundle-signing.key/.pub) if absent; `init`
+    /// does this too. Agents pin the .pub file (--bundle-key).
+    InitSigningKey {
         /// PKI folder.
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
@@ -253,8 +278,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let agents = store.agents()?;
             if !json {
                 println!(
-                    "{:<20} {:<10} {:>8} {:>10} {:>10} {:>8} {:>10} {:>8}  status",
-                    "agent", "version", "seen s", "pkts/s", "drops/s", "alerts", "spool", "corrupt"
+                    "{:<20} {:<10} {:>8} {:>10} {:>10} {:>8} {:>10} {:>8} {:>9} {:>10}  status",
+                    "agent",
+                    "version",
+                    "seen s",
+                    "pkts/s",
+                    "drops/s",
+                    "alerts",
+                    "spool",
+                    "corrupt",
+                    "set-ver",
+                    "indicators"
                 );
             }
             for agent in agents {
@@ -269,7 +303,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     let hb = agent.heartbeat.clone().unwrap_or_default();
                     println!(
-                        "{:<20} {:<10} {:>8.0} {:>10.0} {:>10.0} {:>8} {:>10} {:>8}  {}",
+                        "{:<20} {:<10} {:>8.0} {:>10.0} {:>10.0} {:>8} {:>10} {:>8} {:>9} {:>10}  {}",
                         agent.agent_id,
                         agent.version,
                         ago,
@@ -278,6 +312,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         agent.alerts_stored,
                         hb.spool_records,
                         hb.spool_corrupt,
+                        hb.indicator_version,
+                        hb.indicator_count,
                         if stale { "STALE" } else { "ok" }
                     );
                 }
@@ -316,11 +352,58 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 insecure_dev,
             }))
         }
+        Command::Feeds { config, json } => {
+            let config = Config::load(&config)?;
+            let path = config.state_dir.join("intel.sqlite");
+            if !path.exists() {
+                bail!(
+                    "no intel store at {} (has the collector run yet?)",
+                    path.display()
+                );
+            }
+            let store = kordon_collector::feeds::store::IntelStore::open_read_only(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let statuses = store.statuses()?;
+            for feed in &config.feeds {
+                if !statuses.iter().any(|s| s.feed == feed.name) {
+                    println!("{} set={} status=never-loaded", feed.name, feed.set);
+                }
+            }
+            for s in statuses {
+                if json {
+                    println!("{}", serde_json::to_value(&s)?);
+                } else {
+                    println!(
+                        "{} set={} kind={} status={} version={} accepted={} last-attempt-s-ago={:.0} message={:?}\n  report: {}",
+                        s.feed,
+                        s.set,
+                        s.kind,
+                        if s.ok { "ok" } else { "FAILED" },
+                        s.set_version,
+                        s.accepted,
+                        (now_us() - s.attempt_us) as f64 / 1e6,
+                        s.message,
+                        s.report
+                    );
+                }
+            }
+            if !json {
+                for (set, version, entries, created) in store.versions()? {
+                    println!(
+                        "set {set} version {version}: {entries} indicators, made {:.0} s ago",
+                        (now_us() - created) as f64 / 1e6
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Pki { command } => {
             let written = match command {
                 PkiCommand::Init { dir, server_names } => pki::init(&dir, &server_names)?,
                 PkiCommand::IssueAgent { name, dir } => pki::issue(&dir, &name, pki::Role::Agent)?,
                 PkiCommand::IssueClient { name, dir } => pki::issue(&dir, &name, pki::Role::Soc)?,
+                PkiCommand::IssueFeed { name, dir } => pki::issue(&dir, &name, pki::Role::Feed)?,
+                PkiCommand::InitSigningKey { dir } => pki::init_signing_key(&dir)?,
             };
             for path in written {
                 println!("wrote {}", path.display());

@@ -5,7 +5,12 @@
 //! - `collector.crt`, `collector.key`: the server certificate (SANs: localhost, 127.0.0.1, ::1
 //!   and every `--server-name`), EKU serverAuth.
 //! - `<NAME>.crt`, `<NAME>.key`: agents (CN = NAME = the agent id, OU `kordon-agent`, EKU
-//!   clientAuth) and SOC clients (CN = NAME, OU `kordon-soc`).
+//!   clientAuth), SOC clients (CN = NAME, OU `kordon-soc`) and pushing feeds (CN = NAME, OU
+//!   `kordon-feed`).
+//! - `bundle-signing.key`, `bundle-signing.pub`: the Ed25519 key pair that signs indicator
+//!   bundles (PKCS#8 / SPKI PEM). The `.pub` file is what agents pin (`--bundle-key`); the key
+//!   is separate from the CA so that a leaked TLS key cannot forge indicator sets, and vice
+//!   versa. `init` creates it; `init-signing-key` adds it to a PKI made before it existed.
 
 use std::fs;
 use std::io::Write;
@@ -16,11 +21,14 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::auth::{AGENT_OU, SOC_OU};
+use crate::auth::{AGENT_OU, FEED_OU, SOC_OU};
 
 /// A PKI operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
+    /// The bundle-signing key could not be made or written.
+    #[error("bundle-signing key: {0}")]
+    Signing(String),
     /// Certificate generation failed.
     #[error("certificate generation: {0}")]
     Rcgen(#[from] rcgen::Error),
@@ -47,7 +55,14 @@ pub enum Role {
     Agent,
     /// A SOC client (may read).
     Soc,
+    /// A feed (may push indicators).
+    Feed,
 }
+
+/// File name of the bundle-signing private key in the PKI folder.
+pub const SIGNING_KEY_FILE: &str = "bundle-signing.key";
+/// File name of the bundle-signing public key (what agents pin).
+pub const SIGNING_PUB_FILE: &str = "bundle-signing.pub";
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
     move |source| PkiError::Io {
@@ -128,12 +143,39 @@ pub fn init(dir: &Path, server_names: &[String]) -> Result<Vec<PathBuf>, PkiErro
     let cert = server.signed_by(&key, &issuer)?;
     write_file(&dir.join("collector.crt"), &cert.pem(), false)?;
     write_file(&dir.join("collector.key"), &key.serialize_pem(), true)?;
-    Ok(vec![
+    let mut written = vec![
         ca_crt,
         dir.join("ca.key"),
         dir.join("collector.crt"),
         dir.join("collector.key"),
-    ])
+    ];
+    written.extend(init_signing_key(dir)?);
+    Ok(written)
+}
+
+/// Creates the Ed25519 bundle-signing key pair in `dir` if it is absent (an existing key is
+/// never replaced: agents pin its public half). Returns the files written (none if present).
+pub fn init_signing_key(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
+    use kordon_intel::bundle;
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let key_path = dir.join(SIGNING_KEY_FILE);
+    let pub_path = dir.join(SIGNING_PUB_FILE);
+    if key_path.exists() {
+        return Ok(Vec::new());
+    }
+    let sign = |e: bundle::BundleError| PkiError::Signing(e.to_string());
+    let key = bundle::generate_signing_key().map_err(sign)?;
+    write_file(
+        &key_path,
+        &bundle::signing_key_pem(&key).map_err(sign)?,
+        true,
+    )?;
+    write_file(
+        &pub_path,
+        &bundle::verifying_key_pem(&key.verifying_key()).map_err(sign)?,
+        false,
+    )?;
+    Ok(vec![key_path, pub_path])
 }
 
 /// Issues a client certificate `NAME.crt`/`NAME.key` in `dir`, signed by the CA there.
@@ -153,6 +195,7 @@ pub fn issue(dir: &Path, name: &str, role: Role) -> Result<Vec<PathBuf>, PkiErro
         match role {
             Role::Agent => AGENT_OU,
             Role::Soc => SOC_OU,
+            Role::Feed => FEED_OU,
         },
     );
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
@@ -179,6 +222,12 @@ mod tests {
         assert!(matches!(init(&dir, &[]), Err(PkiError::Exists(_))));
         issue(&dir, "sensor-1", Role::Agent).expect("agent");
         issue(&dir, "analyst", Role::Soc).expect("client");
+        issue(&dir, "misp-push", Role::Feed).expect("feed");
+        let key = kordon_intel::bundle::load_signing_key(&dir.join(SIGNING_KEY_FILE)).expect("key");
+        let pinned =
+            kordon_intel::bundle::load_verifying_key(&dir.join(SIGNING_PUB_FILE)).expect("pub");
+        assert_eq!(key.verifying_key(), pinned);
+        assert!(init_signing_key(&dir).expect("idempotent").is_empty());
         assert!(matches!(
             issue(&dir, "../x", Role::Agent),
             Err(PkiError::BadName(_))

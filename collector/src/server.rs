@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kordon_proto::agent_service_server::AgentServiceServer;
+use kordon_proto::feed_service_server::FeedServiceServer;
 use kordon_proto::soc_service_server::SocServiceServer;
 use tokio::sync::Semaphore;
 use tonic::service::interceptor::InterceptedService;
@@ -102,8 +103,61 @@ pub async fn serve(
         builder = builder.tls_config(tls)?;
     }
 
+    let intel_store = Arc::new(
+        crate::feeds::store::IntelStore::open(&config.state_dir.join("intel.sqlite")).map_err(
+            |e| ServeError::Io {
+                path: "intel.sqlite".into(),
+                source: std::io::Error::other(e),
+            },
+        )?,
+    );
+    let key_path = config.resolve(&config.indicators.signing_key);
+    let signing_key = match kordon_intel::bundle::load_signing_key(&key_path) {
+        Ok(key) => Some(key),
+        Err(error) => {
+            tracing::warn!(
+                path = %key_path.display(),
+                %error,
+                "no bundle-signing key: indicator sets are neither built nor served \
+                 (run `kordon-collector pki init-signing-key --dir <pki>`)"
+            );
+            None
+        }
+    };
+    let sets = Arc::new(
+        crate::feeds::sets::Sets::open(
+            signing_key,
+            intel_store,
+            config.indicators.max_set_indicators,
+        )
+        .map_err(|e| ServeError::Io {
+            path: "intel.sqlite".into(),
+            source: std::io::Error::other(e),
+        })?,
+    );
+    if sets.can_sign() {
+        crate::feeds::Scheduler::start(
+            &config.feeds,
+            &config.state_dir,
+            &config.indicators,
+            Arc::clone(&sets),
+        )
+        .map_err(|source| ServeError::Io {
+            path: "feed threads".into(),
+            source,
+        })?;
+    }
     let max_message = config.limits.max_message_bytes;
+    let feed = FeedServiceServer::new(crate::feeds::push::FeedSvc {
+        sets: Arc::clone(&sets),
+        allow: Arc::new(crate::feeds::allowlist(&config.indicators)),
+    })
+    .max_decoding_message_size(max_message)
+    .max_encoding_message_size(max_message);
+    let feed = InterceptedService::new(feed, SocAuth::for_feeds(insecure_dev, &config.push.tokens));
     let agent = AgentServiceServer::new(AgentSvc {
+        sets: Arc::clone(&sets),
+        watchers: Arc::new(Semaphore::new(config.indicators.max_watchers)),
         ingestor: ingestor.clone(),
         limits: ServiceLimits {
             max_records_per_batch: config.limits.max_records_per_batch,
@@ -179,6 +233,7 @@ pub async fn serve(
     builder
         .add_service(agent)
         .add_service(soc)
+        .add_service(feed)
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
             shutdown,

@@ -39,6 +39,10 @@ pub struct AgentSvc {
     pub limits: ServiceLimits,
     /// Open `Report` streams.
     pub streams: Arc<Semaphore>,
+    /// Indicator sets served by `WatchIndicators`.
+    pub sets: Arc<crate::feeds::sets::Sets>,
+    /// Open `WatchIndicators` streams.
+    pub watchers: Arc<Semaphore>,
 }
 
 /// Checks the size limits documented in the .proto file.
@@ -120,6 +124,25 @@ type AckStream = Pin<Box<dyn Stream<Item = Result<Ack, Status>> + Send>>;
 #[tonic::async_trait]
 impl AgentService for AgentSvc {
     type ReportStream = AckStream;
+    type WatchIndicatorsStream = crate::feeds::watch::UpdateStream;
+
+    async fn watch_indicators(
+        &self,
+        request: Request<kordon_proto::WatchRequest>,
+    ) -> Result<Response<Self::WatchIndicatorsStream>, Status> {
+        let identity = request
+            .extensions()
+            .get::<AgentIdentity>()
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("no agent identity"))?;
+        let agent = match &identity {
+            AgentIdentity::Certificate(cn) => Some(cn.as_str()),
+            AgentIdentity::Unauthenticated => None,
+        };
+        let stream =
+            crate::feeds::watch::watch(&self.sets, &self.watchers, agent, request.into_inner())?;
+        Ok(Response::new(stream))
+    }
 
     async fn report(
         &self,

@@ -75,6 +75,9 @@ pub struct UplinkConfig {
     pub reconnect_max: Duration,
     /// At exit, how long to wait for the collector to acknowledge everything spooled.
     pub drain_timeout: Duration,
+    /// Version of the applied indicator bundle (set by the indicator sync; 0 = local files),
+    /// reported in heartbeats.
+    pub indicator_version: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl UplinkConfig {
@@ -97,6 +100,7 @@ impl UplinkConfig {
             heartbeat_interval: Duration::from_secs(10),
             reconnect_max: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(30),
+            indicator_version: Arc::default(),
         }
     }
 }

@@ -126,6 +126,7 @@ fn heartbeat(
         hb.interfaces = vec![config.interface.clone()];
     }
     let c = &shared.counters;
+    hb.indicator_version = config.indicator_version.load(Ordering::Relaxed);
     hb.spool_records = shared.pending();
     hb.spool_bytes = c.bytes.load(Ordering::Relaxed);
     hb.spool_dropped = c.dropped_full.load(Ordering::Relaxed);
