@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::applayer::AppRecord;
-use crate::event::{AlertEvent, AppEvent, Event, FlowEvent, FlowInfo};
+use crate::event::{AlertEvent, AnomalyEvent, AppEvent, Event, FlowEvent, FlowInfo};
 use crate::timefmt::eve_timestamp;
 
 /// Serialises one event into `out` as a JSON line.
@@ -17,6 +17,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
         Event::Alert(alert) => serde_json::to_writer(&mut *out, &AlertJson::from(&**alert)),
         Event::Flow(flow) => serde_json::to_writer(&mut *out, &FlowJson::from(&**flow)),
         Event::App(app) => serde_json::to_writer(&mut *out, &AppJson::from(&**app)),
+        Event::Anomaly(anomaly) => serde_json::to_writer(&mut *out, &AnomalyJson::from(&**anomaly)),
     }
     .map_err(io::Error::from)?;
     out.write_all(b"\n")
@@ -289,6 +290,37 @@ impl<'a> From<&'a FlowEvent> for FlowJson<'a> {
                 alerted: !alerts.is_empty(),
             },
             kordon: (!alerts.is_empty()).then_some(KordonFlow { alerts }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AnomalyJson<'a> {
+    #[serde(flatten)]
+    common: Common<'a>,
+    app_proto: &'static str,
+    anomaly: AnomalyBody,
+}
+
+/// Suricata's layout for application-layer anomalies.
+#[derive(Serialize)]
+struct AnomalyBody {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    event: &'static str,
+    layer: &'static str,
+}
+
+impl<'a> From<&'a AnomalyEvent> for AnomalyJson<'a> {
+    fn from(event: &'a AnomalyEvent) -> Self {
+        AnomalyJson {
+            common: Common::new(event.ts_us, "anomaly", &event.flow, None),
+            app_proto: event.app_proto,
+            anomaly: AnomalyBody {
+                kind: "applayer",
+                event: event.kind,
+                layer: "proto_parser",
+            },
         }
     }
 }

@@ -133,4 +133,19 @@ pub enum Event {
     Flow(Box<FlowEvent>),
     /// An application-layer transaction (with `--metadata`).
     App(Box<AppEvent>),
+    /// A protocol anomaly (with `--metadata`).
+    Anomaly(Box<AnomalyEvent>),
+}
+
+/// Malformed or suspicious protocol data seen on a flow, as Suricata's `anomaly` events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnomalyEvent {
+    /// Time of the packet (µs).
+    pub ts_us: i64,
+    /// The flow.
+    pub flow: FlowInfo,
+    /// The parser's protocol.
+    pub app_proto: &'static str,
+    /// The anomaly's stable name.
+    pub kind: &'static str,
 }

@@ -191,6 +191,10 @@ pub fn run(
                 count: snapshot.set.len(),
                 memory_bytes: snapshot.set.memory_usage(),
             },
+            &worker_published
+                .iter()
+                .map(|p| p.read_anomalies())
+                .collect::<Vec<_>>(),
         )
     };
 

@@ -105,10 +105,36 @@ impl Counters {
     }
 }
 
+/// Per-kind counts of application-layer anomalies (`dns.pointer_loop`, `dnp3.bad_link_crc`…),
+/// kept by one worker and published with its counters. The set of kinds is fixed by the parsers'
+/// `&'static str` names, so the map stays small.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnomalyTally {
+    counts: std::collections::BTreeMap<(&'static str, &'static str), u64>,
+    dirty: bool,
+}
+
+impl AnomalyTally {
+    /// Counts one anomaly of `app_proto`.
+    pub fn count(&mut self, app_proto: &'static str, kind: &'static str) {
+        *self.counts.entry((app_proto, kind)).or_default() += 1;
+        self.dirty = true;
+    }
+
+    /// The counts as `proto.kind → n`.
+    pub fn named(&self) -> impl Iterator<Item = (String, u64)> + '_ {
+        self.counts
+            .iter()
+            .map(|((proto, kind), n)| (format!("{proto}.{kind}"), *n))
+    }
+}
+
 /// The shared, readable copy of one thread's [`Counters`].
 #[derive(Debug, Default)]
 pub struct Published {
     values: [AtomicU64; FIELDS],
+    /// Copied under the lock only in batches where an anomaly occurred; read by reports.
+    anomalies: std::sync::Mutex<AnomalyTally>,
 }
 
 impl Published {
@@ -117,6 +143,22 @@ impl Published {
         for (slot, value) in self.values.iter().zip(counters.to_array()) {
             slot.store(value, Ordering::Relaxed);
         }
+    }
+
+    /// Publishes the owner's anomaly counts if they changed since the last call.
+    pub fn publish_anomalies(&self, tally: &mut AnomalyTally) {
+        if tally.dirty {
+            tally.dirty = false;
+            *self.anomalies.lock().unwrap_or_else(|p| p.into_inner()) = tally.clone();
+        }
+    }
+
+    /// The last published anomaly counts.
+    pub fn read_anomalies(&self) -> AnomalyTally {
+        self.anomalies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Reads the last published counters.
@@ -225,6 +267,8 @@ pub struct DecodeReport {
     pub app_transactions: u64,
     /// Application-layer anomalies.
     pub app_anomalies: u64,
+    /// Application-layer anomalies by `protocol.kind`.
+    pub app_anomalies_by_kind: std::collections::BTreeMap<String, u64>,
 }
 
 /// Flow section of [`Report`].
@@ -269,7 +313,12 @@ impl Report {
         files: Vec<FileReport>,
         elapsed_secs: f64,
         indicators: IndicatorReport,
+        anomalies: &[AnomalyTally],
     ) -> Report {
+        let mut app_anomalies_by_kind = std::collections::BTreeMap::new();
+        for (name, n) in anomalies.iter().flat_map(AnomalyTally::named) {
+            *app_anomalies_by_kind.entry(name).or_insert(0) += n;
+        }
         let errors = DecodeError::ALL
             .iter()
             .map(|e| (e.as_str(), workers.decode_errors[e.index()]))
@@ -298,6 +347,7 @@ impl Report {
                 ip_fragments: workers.ip_fragments,
                 app_transactions: workers.app_transactions,
                 app_anomalies: workers.app_anomalies,
+                app_anomalies_by_kind,
             },
             flows: FlowReport {
                 created: workers.flows_created,

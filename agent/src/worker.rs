@@ -17,7 +17,9 @@ use crate::applayer::detect::L4;
 use crate::applayer::{AppConfig, AppRecord, AppSink, Direction, Session, Transaction};
 use crate::batch::{Batch, PacketMeta};
 use crate::decode::{self, Decoded, Frame, Transport, proto, tcp_flags};
-use crate::event::{AlertEvent, AlertTally, AppEvent, Event, FlowEvent, FlowInfo, IndicatorInfo};
+use crate::event::{
+    AlertEvent, AlertTally, AnomalyEvent, AppEvent, Event, FlowEvent, FlowInfo, IndicatorInfo,
+};
 use crate::flow::community_id::{CommunityIdConfig, community_id};
 use crate::flow::hash::{FlowHashBuilder, mix64};
 use crate::flow::key::port_equivalents;
@@ -26,7 +28,7 @@ use crate::flow::table::EndReason;
 use crate::flow::{Endpoint, Flow, FlowKey, FlowTable, Insert};
 use crate::indicators::{LiveIndicators, Snapshot};
 use crate::observe::{Location, Observation, ObservedValue};
-use crate::stats::{Counters, Published};
+use crate::stats::{AnomalyTally, Counters, Published};
 
 /// How repeated matches are reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -108,6 +110,7 @@ pub struct Worker {
     events: Sender<Event>,
     matches: Vec<MatchId>,
     pending: Vec<(MatchId, Location)>,
+    anomalies: AnomalyTally,
     now_secs: i64,
 }
 
@@ -123,6 +126,7 @@ impl Worker {
             events,
             matches: Vec::with_capacity(16),
             pending: Vec::with_capacity(16),
+            anomalies: AnomalyTally::default(),
             now_secs: 0,
         }
     }
@@ -149,6 +153,7 @@ impl Worker {
         }
         self.expire(batch.now_us);
         self.published.publish(&self.counters);
+        self.published.publish_anomalies(&mut self.anomalies);
     }
 
     /// Ends all flows (end of capture or shutdown).
@@ -158,6 +163,7 @@ impl Worker {
             self.end_flow(flow, EndReason::Shutdown);
         }
         self.published.publish(&self.counters);
+        self.published.publish_anomalies(&mut self.anomalies);
     }
 
     fn expire(&mut self, now_us: i64) {
@@ -212,6 +218,7 @@ impl Worker {
             events,
             matches,
             pending,
+            anomalies,
             now_secs,
             ..
         } = self;
@@ -231,6 +238,7 @@ impl Worker {
 
         let mut reporter = Reporter {
             counters,
+            anomalies,
             events,
             config,
             set: &snapshot.set,
@@ -357,6 +365,7 @@ fn app_layer(
 /// Everything needed to turn matches into alerts for the packet being processed.
 struct Reporter<'a> {
     counters: &'a mut Counters,
+    anomalies: &'a mut AnomalyTally,
     events: &'a Sender<Event>,
     config: &'a WorkerConfig,
     set: &'a IndicatorSet,
@@ -511,8 +520,19 @@ impl AppSink for FlowSink<'_, '_> {
         }
     }
 
-    fn anomaly(&mut self, _app_proto: &'static str, _kind: &'static str) {
-        self.reporter.counters.app_anomalies += 1;
+    fn anomaly(&mut self, app_proto: &'static str, kind: &'static str) {
+        let reporter = &mut *self.reporter;
+        reporter.counters.app_anomalies += 1;
+        reporter.anomalies.count(app_proto, kind);
+        if reporter.config.metadata {
+            let event = AnomalyEvent {
+                ts_us: reporter.ts_us,
+                flow: flow_info(self.flow, reporter.config.community_id),
+                app_proto,
+                kind,
+            };
+            let _ = reporter.events.send(Event::Anomaly(Box::new(event)));
+        }
     }
 }
 
@@ -539,8 +559,9 @@ impl AppSink for EndSink<'_> {
         let _ = self.worker.events.send(Event::App(Box::new(event)));
     }
 
-    fn anomaly(&mut self, _app_proto: &'static str, _kind: &'static str) {
+    fn anomaly(&mut self, app_proto: &'static str, kind: &'static str) {
         self.worker.counters.app_anomalies += 1;
+        self.worker.anomalies.count(app_proto, kind);
     }
 }
 

@@ -199,3 +199,27 @@ fn metadata_reports_every_flow() {
     assert_eq!(clean["flow"]["pkts_toclient"], 1);
     assert_eq!(clean["flow"]["reason"], "shutdown");
 }
+
+#[test]
+fn protocol_anomalies_are_counted_by_kind_and_logged() {
+    // The capture's "DNS" datagrams carry five bytes: shorter than a DNS header.
+    let scratch = Fixture::new("matching-anomalies");
+    let (events, stats) = scratch.run(&["--metadata"]);
+    let anomalies: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "anomaly")
+        .collect();
+    assert!(!anomalies.is_empty(), "anomaly events with --metadata");
+    assert!(anomalies.iter().all(|a| a["app_proto"] == "dns"
+        && a["anomaly"]["type"] == "applayer"
+        && a["anomaly"]["event"].is_string()));
+    let by_kind = &stats["decode"]["app_anomalies_by_kind"];
+    let total: u64 = by_kind
+        .as_object()
+        .expect("per-kind map")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(total, anomalies.len() as u64, "{by_kind}");
+    assert_eq!(stats["decode"]["app_anomalies"].as_u64(), Some(total));
+}
