@@ -617,6 +617,7 @@ fn plan_tcp(ctx: &mut Ctx, f: &mut Flow, rtt: u64, script: Option<(&str, u64)>) 
             Payload::Bytes(payload::ssh_banner(rng))
         } else if http {
             let host = match &f.server.ip {
+                IpAddr::V4(v4) if script.is_none() => payload::http_host_name(*v4),
                 IpAddr::V4(v4) => v4.to_string(),
                 IpAddr::V6(v6) => format!("[{v6}]"),
             };

@@ -339,8 +339,14 @@ pub fn write_atomically(
     Ok(())
 }
 
-/// The plain list: `#` header, then one address or CIDR per line.
-pub fn write_plain(path: &Path, set: &IndicatorSet, header: &[String]) -> anyhow::Result<()> {
+/// The plain list: `#` header, then one address or CIDR per line; then the values of
+/// `extra` lists follow (domains, JA4: kinds the agent infers from a plain list).
+pub fn write_plain(
+    path: &Path,
+    set: &IndicatorSet,
+    header: &[String],
+    extra: &[&[String]],
+) -> anyhow::Result<()> {
     write_atomically(path, |w| {
         for line in header {
             writeln!(w, "# {line}")?;
@@ -350,6 +356,11 @@ pub fn write_plain(path: &Path, set: &IndicatorSet, header: &[String]) -> anyhow
         }
         for &(n, l) in &set.cidrs {
             writeln!(w, "{}", fmt_cidr(n, l))?;
+        }
+        for list in extra {
+            for v in *list {
+                writeln!(w, "{v}")?;
+            }
         }
         Ok(())
     })

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::rng::Rng;
 
-const DNS_NAMES: [&str; 32] = [
+pub const DNS_NAMES: [&str; 32] = [
     "www.google.com",
     "clients4.google.com",
     "update.googleapis.com",
@@ -41,7 +41,7 @@ const DNS_NAMES: [&str; 32] = [
     "plc-gw01.ot.internal",
 ];
 
-const TLS_NAMES: [&str; 16] = [
+pub const TLS_NAMES: [&str; 16] = [
     "www.google.com",
     "login.microsoftonline.com",
     "outlook.office365.com",
@@ -176,8 +176,17 @@ pub fn tls_client_hello(rng: &mut Rng, sni: &str) -> Vec<u8> {
         0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
         0x009c, 0x009d, 0x002f, 0x0035,
     ];
-    b.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
-    for s in suites {
+    // 64 client variants (distinct JA3 and JA4), chosen by bits of the random already drawn so
+    // the rest of the capture does not change: bit i drops legacy suite 3 + 2i.
+    let variant = random[0] & 0x3f;
+    let kept: Vec<u16> = suites
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i < 3 || (i - 3) % 2 == 1 || variant & (1 << ((i - 3) / 2)) == 0)
+        .map(|(_, &s)| s)
+        .collect();
+    b.extend_from_slice(&((kept.len() * 2) as u16).to_be_bytes());
+    for s in kept {
         b.extend_from_slice(&s.to_be_bytes());
     }
     b.extend_from_slice(&[1, 0]); // compression: null
@@ -256,6 +265,19 @@ pub fn ssh_banner(rng: &mut Rng) -> Vec<u8> {
     ])
     .as_bytes()
     .to_vec()
+}
+
+/// The HTTP `Host` name of an IPv4 web server: derived from its address (no random draw), so all
+/// requests to one server name it alike.
+pub fn http_host_name(ip: std::net::Ipv4Addr) -> String {
+    const SUFFIXES: [&str; 4] = [
+        "static-cdn.net",
+        "webhost.com",
+        "example-shop.org",
+        "media.io",
+    ];
+    let v = u32::from(ip).wrapping_mul(0x9E37_79B1);
+    format!("h{:08x}.{}", v, SUFFIXES[(v >> 30) as usize])
 }
 
 pub fn http_request(rng: &mut Rng, host: &str) -> Vec<u8> {
