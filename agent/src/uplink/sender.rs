@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use kordon_proto::agent_service_client::AgentServiceClient;
-use kordon_proto::{Alert, Heartbeat, Record, ReportBatch, record};
+use kordon_proto::{Ack, Alert, Heartbeat, Record, ReportBatch, record};
 use prost::Message;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -37,6 +37,19 @@ enum SessionError {
     Spool(#[from] super::spool::SpoolError),
     #[error("collector closed the stream")]
     Closed,
+}
+
+/// Why the collector ended the stream. When the request side fails first (the server dropped
+/// it after refusing a batch), the refusal itself is in the response stream's status: read it,
+/// briefly, so the operator sees "agent_id does not match…" rather than a bare "closed".
+async fn closed_reason(acks: &mut tonic::Streaming<Ack>) -> SessionError {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(2), acks.message()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(Err(status)) => return SessionError::Status(status),
+            Ok(Ok(None)) | Err(_) => return SessionError::Closed,
+        }
+    }
 }
 
 struct Jitter(u64);
@@ -203,7 +216,9 @@ async fn session(
                     Err(_) => reader.count_bad_payload(id),
                 }
             }
-            out.send(batch).await.map_err(|_| SessionError::Closed)?;
+            if out.send(batch).await.is_err() {
+                return Err(closed_reason(&mut acks).await);
+            }
             inflight.push_back(last);
         }
         tokio::select! {
@@ -231,7 +246,9 @@ async fn session(
                     heartbeat: Some(heartbeat(config, shared, live, started)),
                     ..ReportBatch::default()
                 };
-                out.send(batch).await.map_err(|_| SessionError::Closed)?;
+                if out.send(batch).await.is_err() {
+                    return Err(closed_reason(&mut acks).await);
+                }
                 inflight.push_back(0);
             }
             _ = stop.changed() => {
