@@ -203,6 +203,12 @@ pub struct Applied {
     pub verify: Duration,
     /// Compile time.
     pub compile: Duration,
+    /// Time to publish the compiled set (the swap itself, what workers could ever wait on).
+    pub swap: Duration,
+    /// When the new set went live (before persisting), so callers can time receive → live.
+    pub live_at: Instant,
+    /// Time to persist the update (after it went live).
+    pub persist: Duration,
 }
 
 impl Applier {
@@ -251,21 +257,29 @@ impl Applier {
         let set = compile_merged(&verified, &self.local)?;
         let compile = started.elapsed();
         let bundle = verified.into_inner();
+        let started = Instant::now();
+        self.live.publish(set);
         let applied = Applied {
             version: bundle.version(),
             entries: bundle.entries().len(),
             verify,
             compile,
+            swap: started.elapsed(),
+            live_at: Instant::now(),
+            persist: Duration::ZERO,
         };
-        self.live.publish(set);
         self.version.store(bundle.version(), Ordering::Relaxed);
+        let started = Instant::now();
         if let Some(path) = &self.persist_to
             && let Err(error) = persist(path, kind, bundle.version(), bytes)
         {
             tracing::warn!(path = %path.display(), %error, "cannot persist the indicator update");
         }
         self.current = Some(bundle);
-        Ok(applied)
+        Ok(Applied {
+            persist: started.elapsed(),
+            ..applied
+        })
     }
 }
 
@@ -407,6 +421,9 @@ async fn session(
     tracing::info!(set = %config.set, have = applier.version(), "indicator sync: watching");
     let mut buffer: Vec<u8> = Vec::new();
     let mut pending: Option<(u64, UpdateKind, u64)> = None;
+    // When the first chunk of the pending update arrived: the log reports transfer time
+    // apart from verify + compile + swap, so the swap bar is measured on the right span.
+    let mut first_chunk = Instant::now();
     while let Some(update) = stream.message().await? {
         let kind = UpdateKind::try_from(update.kind).unwrap_or(UpdateKind::Unspecified);
         if update.total_bytes > config.max_bundle_bytes as u64 {
@@ -418,6 +435,7 @@ async fn session(
         }
         let key = (update.version, kind, update.total_bytes);
         if update.offset == 0 {
+            first_chunk = Instant::now();
             buffer.clear();
             buffer.reserve_exact(update.total_bytes as usize);
             pending = Some(key);
@@ -436,6 +454,8 @@ async fn session(
             return Err("indicator update shorter than announced".into());
         }
         let have = applier.version();
+        let received = Instant::now();
+        let receive_ms = received.duration_since(first_chunk).as_millis() as u64;
         // Verification and compilation of a large set take a while: off the runtime thread's
         // async duties is not needed (this runtime only serves the sync), and never on a
         // packet-path thread.
@@ -447,6 +467,12 @@ async fn session(
                 entries = a.entries,
                 verify_ms = a.verify.as_millis() as u64,
                 compile_ms = a.compile.as_millis() as u64,
+                swap_us = a.swap.as_micros() as u64,
+                receive_ms,
+                // Update received (last chunk) → new set live: verify + compile + swap.
+                applied_ms = a.live_at.duration_since(received).as_millis() as u64,
+                persist_ms = a.persist.as_millis() as u64,
+                bytes = buffer.len(),
                 ?kind,
                 "indicator sync: applied"
             ),

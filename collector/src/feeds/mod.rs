@@ -233,6 +233,9 @@ fn load_once(feed: &FeedConfig, sets: &Sets, allow: &Arc<Allowlist>, status: &mu
 
 type Loaded = (IndicatorSetBuilder, LoadReport, Option<String>);
 
+/// Objects asked for per TAXII page (servers may send fewer).
+const TAXII_PAGE_LIMIT: usize = 1000;
+
 /// Reads a feed into a builder: (builder, report, next TAXII `added_after`).
 fn load_feed(
     feed: &FeedConfig,
@@ -297,7 +300,9 @@ fn load_feed(
             }
         }
         FeedKind::Taxii => {
-            let client = TaxiiClient::new(transport(), auth);
+            // An explicit `limit` on every page: servers cap it to their own page size, and
+            // OASIS's medallion (3.0) fails a `next` request that has none (HTTP 500).
+            let client = TaxiiClient::new(transport(), auth).with_page_limit(TAXII_PAGE_LIMIT);
             let collection = feed.collection.clone().unwrap_or_default();
             let poll = client
                 .poll(&url, &collection, added_after.as_deref())

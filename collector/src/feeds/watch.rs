@@ -62,8 +62,13 @@ pub fn watch(
             if let Some(p) = current
                 && p.version > have
             {
+                // The delta only when it is smaller than the snapshot: replacing a whole set
+                // gives a delta of every removal plus every addition, larger than the new set
+                // and slower for the agent to apply than a snapshot is to decode.
                 let (kind, from, bytes) = match &p.delta {
-                    Some((from, delta)) if *from == have && have > 0 => {
+                    Some((from, delta))
+                        if *from == have && have > 0 && delta.len() < p.signed.len() =>
+                    {
                         (UpdateKind::Delta, *from, Arc::clone(delta))
                     }
                     _ => (UpdateKind::Snapshot, 0, Arc::clone(&p.signed)),
