@@ -255,9 +255,12 @@ impl Worker {
         }
         // Payload feeds the session; a bare TCP ACK still matters to a live session (it can
         // reveal bytes the capture lost in the other direction).
+        // With nothing an application observation could match and no events to log, the
+        // application layer is skipped (see `Snapshot::needs_app_layer`).
         let for_session =
             !packet.payload.is_empty() || (packet.proto == proto::TCP && flow.state.app.is_some());
-        if for_session && !packet.fragment {
+        let app_layer_useful = snapshot.needs_app_layer || reporter.config.metadata;
+        if for_session && !packet.fragment && app_layer_useful {
             let dir = if to_server {
                 Direction::ToServer
             } else {
