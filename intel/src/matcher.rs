@@ -130,6 +130,20 @@ impl IndicatorSetBuilder {
         self.add_in_category(indicator, 0)
     }
 
+    /// Makes room for about `additional` more indicators, so a large feed does not rehash the
+    /// dedup table at every doubling. An estimate is fine: too low only means later growth.
+    pub fn reserve(&mut self, additional: usize) {
+        self.store.entries.reserve(additional);
+        let store = &self.store;
+        self.dedup.reserve(additional, |e| {
+            store
+                .entries
+                .get(e as usize)
+                .map(|entry| key_hash(entry.kind, entry.class, &store.key_of(entry)))
+                .unwrap_or((0, 0))
+        });
+    }
+
     /// Like [`IndicatorSetBuilder::add`], but refuses an indicator whose value does not have the
     /// shape its kind requires.
     pub fn try_add(&mut self, indicator: Indicator) -> Result<AddOutcome, AddError> {

@@ -50,6 +50,21 @@ impl Table {
         }
     }
 
+    /// Grows the table so `additional` more entries fit without further growth (one rehash now
+    /// instead of one per doubling while a large feed loads).
+    pub(crate) fn reserve(&mut self, additional: usize, rehash: impl Fn(u32) -> (u64, u32)) {
+        let want = capacity_for(self.len + additional);
+        if want <= self.slots.len() {
+            return;
+        }
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; want]);
+        self.len = 0;
+        for slot in old.into_iter().filter(|s| s.entry != EMPTY) {
+            let (h, t) = rehash(slot.entry);
+            self.place(h, t, slot.entry);
+        }
+    }
+
     /// Number of entries stored.
     pub(crate) fn len(&self) -> usize {
         self.len
