@@ -61,7 +61,7 @@ kill $cpid; wait $cpid 2>/dev/null || true; trap - EXIT
 # an alert's timestamp is the kernel's capture time and (stored_us - ts_us) is the whole path
 # capture → decode → match → spool → mTLS → SQLite commit. Collector and agent share the
 # receiving namespace's loopback. Needs root; skipped otherwise.
-latency_rate="${LATENCY_PPS:-10000}"
+latency_rate="${LATENCY_PPS:-12000}"
 latency_summary="not measured: needs root, ip and tcpreplay"
 if [ "$(id -u)" = 0 ] && command -v tcpreplay >/dev/null && command -v ip >/dev/null; then
     "$bin/kordon-sample" capture --packets $((latency_rate * 10)) --flows 2000 --seed 11 \
