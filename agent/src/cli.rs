@@ -235,6 +235,13 @@ pub struct Cli {
     )]
     pub bundle_dir: PathBuf,
 
+    /// With --indicator-sync and no bundle persisted yet, seconds to wait at start for the
+    /// collector's first set before reading captures or capturing, 0–600 (0 = start at once with
+    /// the local files only). Without it, a first start would match nothing from the fleet set
+    /// until the first update arrives.
+    #[arg(long = "sync-wait-secs", value_name = "SECS", default_value_t = 10)]
+    pub sync_wait_secs: u64,
+
     /// Largest indicator bundle accepted from the collector, in bytes, 1048576–4294967296.
     #[arg(
         long = "max-bundle-bytes",
@@ -491,6 +498,7 @@ impl Cli {
             return Err(invalid("bundle-dir", "must not be empty"));
         }
         let max = in_range("max-bundle-bytes", self.max_bundle_bytes, 1 << 20, 1 << 32)?;
+        let first_wait = in_range("sync-wait-secs", self.sync_wait_secs, 0, 600)?;
         Ok(Some(crate::sync::SyncConfig {
             collector: uplink.collector.clone(),
             tls: uplink.tls.clone(),
@@ -500,6 +508,7 @@ impl Cli {
             bundle_dir: self.bundle_dir.clone(),
             max_bundle_bytes: usize::try_from(max).unwrap_or(usize::MAX),
             reconnect_max: uplink.reconnect_max,
+            first_wait: Duration::from_secs(first_wait),
         }))
     }
 

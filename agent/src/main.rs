@@ -58,6 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let live_indicators = LiveIndicators::new(initial);
     if let Some((config, start, local)) = sync_start {
         tracing::info!(collector = %config.collector, set = %config.set, "indicator sync enabled");
+        let start_persisted_none = start.persisted.is_none();
         let path = config.bundle_dir.join(format!("{}.bundle", config.set));
         let applier = sync::Applier::new(
             start.key,
@@ -67,7 +68,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Arc::clone(&indicator_version),
             Some(path),
         );
+        let first_wait = if start_persisted_none {
+            config.first_wait
+        } else {
+            std::time::Duration::ZERO
+        };
         sync::start(config, applier).context("starting indicator sync")?;
+        wait_for_first_set(&indicator_version, first_wait);
     }
     let shutdown = Shutdown::new();
     shutdown
@@ -117,6 +124,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Blocks until the sync thread applied a first version or `limit` passed (then the agent starts
+/// with what it has, and the set arrives as a hot swap).
+fn wait_for_first_set(version: &std::sync::atomic::AtomicU64, limit: std::time::Duration) {
+    if limit.is_zero() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + limit;
+    while version.load(std::sync::atomic::Ordering::Acquire) == 0 {
+        if std::time::Instant::now() >= deadline {
+            tracing::warn!(
+                wait_secs = limit.as_secs(),
+                "no indicator set from the collector yet; starting with the local indicators"
+            );
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 fn init_logging() {

@@ -5,6 +5,8 @@
 //! mean nothing was lost and nothing duplicated. Conditions are polled with generous deadlines
 //! (a loaded 2-core machine), never slept on and hoped for.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::TcpListener;
@@ -13,68 +15,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use common::{DEADLINE, agent_bins, collector_bin, run_ok, wait_for};
 use kordon_collector::store::Store;
 use kordon_collector::store::sqlite::SqliteStore;
 use kordon_proto::soc_service_client::SocServiceClient;
 use kordon_proto::{AlertFilter, AlertQuery, StoredAlert};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
-const DEADLINE: Duration = Duration::from_secs(60);
-
 /// The scenarios each run two or three processes; running them one at a time keeps a 2-core
 /// machine responsive enough for the deadlines to mean something.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    // target/<profile>/deps/e2e-<hash>
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf()
-}
-
-fn agent_bins() -> &'static (PathBuf, PathBuf) {
-    static BINS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    BINS.get_or_init(|| {
-        let dir = target_dir();
-        let agent = dir.join("kordon-agent");
-        let sample = dir.join("kordon-sample");
-        if !agent.exists() || !sample.exists() {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "-p", "kordon-agent", "--bins"])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "building kordon-agent failed");
-        }
-        (agent, sample)
-    })
-}
-
-fn collector_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kordon-collector")
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("spawn");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
 }
 
 struct Scenario {

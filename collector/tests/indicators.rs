@@ -2,62 +2,18 @@
 //! MISP feed served over HTTP by an in-test server, `FeedService.PushIndicators` with a feed
 //! certificate, and the real `kordon-agent` following the signed set.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{agent_bins, collector_bin, run_ok, wait_for};
 use kordon_proto::feed_service_client::FeedServiceClient;
 use kordon_proto::{IndicatorChunk, PushMode, PushedIndicator};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
-fn collector_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kordon-collector")
-}
-
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf()
-}
-
-fn agent_bins() -> (PathBuf, PathBuf) {
-    let dir = target_dir();
-    let agent = dir.join("kordon-agent");
-    let sample = dir.join("kordon-sample");
-    if !agent.exists() || !sample.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "kordon-agent", "--bins"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo build");
-        assert!(status.success());
-    }
-    (agent, sample)
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("spawn");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 struct Killed(Child);
 impl Drop for Killed {
@@ -213,7 +169,7 @@ fn pushed_set_is_signed_streamed_verified_applied_persisted_and_reported() {
     let pcap = env.dir.join("capture.pcap");
     let indicators = env.dir.join("hits.txt");
     run_ok(
-        Command::new(&sample)
+        Command::new(sample)
             .args([
                 "capture",
                 "--packets",
@@ -227,7 +183,7 @@ fn pushed_set_is_signed_streamed_verified_applied_persisted_and_reported() {
             .arg(&pcap),
     );
     run_ok(
-        Command::new(&sample)
+        Command::new(sample)
             .args([
                 "indicators",
                 "--ipv4",
@@ -253,7 +209,7 @@ fn pushed_set_is_signed_streamed_verified_applied_persisted_and_reported() {
 
     let run_agent = |name: &str| {
         let log = std::fs::File::create(env.dir.join(format!("{name}.log"))).expect("log");
-        Command::new(&agent)
+        Command::new(agent)
             .arg("--read")
             .arg(&pcap)
             .args([
@@ -530,7 +486,7 @@ fn set_pushed_mid_replay_alerts_within_two_seconds_with_zero_drops() {
     let pcap = env.dir.join("loop.pcap");
     let indicators = env.dir.join("hits.txt");
     run_ok(
-        Command::new(&sample)
+        Command::new(sample)
             .args([
                 "capture",
                 "--packets",
@@ -544,7 +500,7 @@ fn set_pushed_mid_replay_alerts_within_two_seconds_with_zero_drops() {
             .arg(&pcap),
     );
     run_ok(
-        Command::new(&sample)
+        Command::new(sample)
             .args([
                 "indicators",
                 "--ipv4",
@@ -564,7 +520,7 @@ fn set_pushed_mid_replay_alerts_within_two_seconds_with_zero_drops() {
     // Which of them the capture really contains: an offline pass of the agent over it.
     let offline = env.dir.join("offline.eve.json");
     run_ok(
-        Command::new(&agent)
+        Command::new(agent)
             .arg("--read")
             .arg(&pcap)
             .arg("--indicators")
@@ -594,7 +550,7 @@ fn set_pushed_mid_replay_alerts_within_two_seconds_with_zero_drops() {
     let stats = env.dir.join("stats.json");
     let log = std::fs::File::create(env.dir.join("agent.log")).expect("log");
     let mut agent = Killed(
-        Command::new(&agent)
+        Command::new(agent)
             .args([
                 "--interface",
                 &netns.rx,

@@ -58,6 +58,8 @@ pub struct SyncConfig {
     pub max_bundle_bytes: usize,
     /// Longest pause between reconnects.
     pub reconnect_max: Duration,
+    /// At a first start (no persisted bundle), how long to wait for the first set.
+    pub first_wait: Duration,
 }
 
 /// Why sync cannot start.
@@ -577,6 +579,7 @@ mod tests {
             bundle_dir: dir.clone(),
             max_bundle_bytes: 1 << 20,
             reconnect_max: Duration::from_secs(1),
+            first_wait: Duration::ZERO,
         };
         std::fs::write(
             &config.key_path,
