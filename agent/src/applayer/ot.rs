@@ -83,6 +83,24 @@ pub enum Framing {
     Invalid(Invalid),
 }
 
+impl Framing {
+    /// What the session should do next: keep going, or — after an invalid frame, which these
+    /// protocols cannot resynchronise past — report the anomaly and stop the direction.
+    pub fn outcome(
+        self,
+        app_proto: &'static str,
+        sink: &mut dyn super::AppSink,
+    ) -> super::ParseOutcome {
+        match self {
+            Framing::Ok => super::ParseOutcome::Continue,
+            Framing::Invalid(why) => {
+                sink.anomaly(app_proto, why.0);
+                super::ParseOutcome::DoneDirection
+            }
+        }
+    }
+}
+
 /// One direction's partial-frame buffer.
 #[derive(Debug, Default)]
 pub struct FrameBuffer {

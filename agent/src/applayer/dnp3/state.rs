@@ -15,7 +15,7 @@ use super::parser::{
     Application, FunctionCode, LinkHeader, MAX_FRAME_LEN, ObjectsEnd, ParseError, START,
     TransportHeader, parse_dnp3_application, parse_dnp3_frame, parse_dnp3_objects,
 };
-use crate::applayer::ot::{FrameBuffer, Framing, Pending, Push};
+use crate::applayer::ot::{FrameBuffer, Pending, Push};
 use crate::applayer::{AppParser, AppRecord, AppSink, Direction, ParseOutcome, Transaction};
 use crate::observe::{Observation, OtRequest};
 
@@ -392,14 +392,7 @@ impl AppParser for Dnp3Parser {
             self.frame(dir, frame, sink)
         });
         self.buffers[dir.index()] = buffer;
-        match outcome {
-            Framing::Ok => ParseOutcome::Continue,
-            Framing::Invalid(why) => {
-                // Cannot happen (junk is skipped, frames are bounded); stop if it does.
-                sink.anomaly(APP_PROTO, why.0);
-                ParseOutcome::DoneDirection
-            }
-        }
+        outcome.outcome(APP_PROTO, sink)
     }
 
     fn gap(&mut self, dir: Direction) -> ParseOutcome {

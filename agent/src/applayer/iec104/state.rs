@@ -7,7 +7,7 @@ use kordon_intel::ot::{OtClass, OtProtocol};
 
 use super::log;
 use super::parser::{Apci, Apdu, Cot, MAX_FRAME_LEN, TypeId, parse_iec104_apdu};
-use crate::applayer::ot::{FrameBuffer, Framing};
+use crate::applayer::ot::FrameBuffer;
 use crate::applayer::{AppParser, AppRecord, AppSink, Direction, ParseOutcome, Transaction};
 use crate::observe::{Observation, OtRequest};
 
@@ -128,13 +128,7 @@ impl AppParser for Iec104Parser {
             },
         );
         self.buffers[dir.index()] = buffer;
-        match outcome {
-            Framing::Ok => ParseOutcome::Continue,
-            Framing::Invalid(why) => {
-                sink.anomaly(APP_PROTO, why.0);
-                ParseOutcome::DoneDirection
-            }
-        }
+        outcome.outcome(APP_PROTO, sink)
     }
 
     fn gap(&mut self, dir: Direction) -> ParseOutcome {

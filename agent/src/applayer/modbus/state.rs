@@ -10,7 +10,7 @@ use super::parser::{
     Adu, FunctionCode, MAX_ADU_LEN, Mbap, Request, Response, parse_modbus_adu,
     parse_modbus_request, parse_modbus_response,
 };
-use crate::applayer::ot::{FrameBuffer, Framing, Pending, Push};
+use crate::applayer::ot::{FrameBuffer, Pending, Push};
 use crate::applayer::{AppParser, AppRecord, AppSink, Direction, ParseOutcome, Transaction};
 use crate::observe::{Observation, OtRequest};
 
@@ -252,13 +252,7 @@ impl AppParser for ModbusParser {
             |frame| self.adu(dir, frame, sink),
         );
         self.buffers[dir.index()] = buffer;
-        match outcome {
-            Framing::Ok => ParseOutcome::Continue,
-            Framing::Invalid(why) => {
-                sink.anomaly(APP_PROTO, why.0);
-                ParseOutcome::DoneDirection
-            }
-        }
+        outcome.outcome(APP_PROTO, sink)
     }
 
     fn gap(&mut self, dir: Direction) -> ParseOutcome {

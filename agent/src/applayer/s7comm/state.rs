@@ -11,7 +11,7 @@ use super::parser::{
     Cotp, CotpType, Function, MAX_S7_PDU_LEN, MAX_TPKT_LEN, Param, ParseError, Rosctr,
     S7COMM_PLUS_ID, S7Pdu, parse_s7_cotp, parse_s7_pdu, parse_s7_tpkt,
 };
-use crate::applayer::ot::{FrameBuffer, Framing, Pending, Push};
+use crate::applayer::ot::{FrameBuffer, Pending, Push};
 use crate::applayer::{AppParser, AppRecord, AppSink, Direction, ParseOutcome, Transaction};
 use crate::observe::{Observation, OtRequest};
 
@@ -320,13 +320,7 @@ impl AppParser for S7Parser {
             |frame| self.tpkt(dir, frame, sink),
         );
         self.buffers[dir.index()] = buffer;
-        match outcome {
-            Framing::Ok => ParseOutcome::Continue,
-            Framing::Invalid(why) => {
-                sink.anomaly(APP_PROTO, why.0);
-                ParseOutcome::DoneDirection
-            }
-        }
+        outcome.outcome(APP_PROTO, sink)
     }
 
     fn gap(&mut self, dir: Direction) -> ParseOutcome {
