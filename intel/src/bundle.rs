@@ -15,7 +15,7 @@
 //!   [`MAX_TAGS`] and the bytes left before anything is allocated; every value is validated; the
 //!   decoder never panics (fuzzed: `intel/fuzz`, target `bundle_decode`).
 //!
-//! # Format (version 1; all integers little-endian)
+//! # Format (versions 1 and 2; all integers little-endian)
 //!
 //! ```text
 //! snapshot body:
@@ -43,6 +43,23 @@
 //!   to version u64, to content hash 32, remove count u32 + entry keys, then a content section
 //!   with the added entries.
 //! signed bundle or delta = body ‖ 64-byte Ed25519 signature over the body.
+//!
+//! format 2 (written only when the set holds OT policies, so a set without any encodes to
+//! exactly the version-1 bytes and older agents keep reading it):
+//!   snapshot: format u16 2, and the content section ends with an OT policy section;
+//!   delta: format u16 2, and the body ends with an OT policy section that *replaces* the
+//!   base's policies (the full policy list of the target version: a delta is written in format
+//!   2 whenever the target's policies differ from the base's, in format 1 when they are equal).
+//! OT policy section (see crate::ot):
+//!   policy count u32 (1–MAX_OT_POLICIES in a snapshot, 0–… in a delta), then the policies in
+//!   strictly ascending order of their encoded bytes:
+//!     name str16, rule count u32, per rule: protocol u8, monitor count u32 + class u8 × n,
+//!       grant count u32, per grant: hosts net-list, servers net-list,
+//!       classes count u32 + class u8 × n, address count u32 + (low u32, high u32) × n;
+//!     peers u8 (0 none, 1 present), if present: protocols count u32 + protocol u8 × n,
+//!       known count u32, per known pair: client net, server net, protocols count u32 + u8 × n
+//!   net = 4 [ipv4 4 bytes, prefix u8] | 6 [ipv6 16 bytes, prefix u8]; net-list = count u32 + nets;
+//!   protocol and class codes are their indices in OtProtocol::ALL and OtClass::ALL.
 //! ```
 //!
 //! The entry key is (kind, category, allowlist, value): exactly the matcher's dedup key, so a
@@ -74,13 +91,17 @@ use sha2::{Digest, Sha256};
 
 use crate::matcher::{BuildError, IndicatorSet, IndicatorSetBuilder};
 use crate::model::{Indicator, IndicatorKind, IndicatorMeta, IndicatorValue, Severity, Tlp};
+use crate::ot::{KnownPeer, OtClass, OtGrant, OtPeers, OtPolicy, OtProtocol, OtRule};
 
 /// Snapshot magic.
 const SNAPSHOT_MAGIC: &[u8; 8] = b"KRDNSET\0";
 /// Delta magic.
 const DELTA_MAGIC: &[u8; 8] = b"KRDNDLT\0";
-/// The encoding version this code writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The newest encoding version this code writes and reads (it also reads and, for sets without
+/// OT policies, writes [`FORMAT_V1`]).
+pub const FORMAT_VERSION: u16 = 2;
+/// The first format: entries only, no OT policies.
+pub const FORMAT_V1: u16 = 1;
 /// Ed25519 signature length.
 const SIGNATURE_LEN: usize = 64;
 
@@ -95,6 +116,8 @@ pub const MAX_TAGS: usize = 1024;
 pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 /// Longest set name in bytes.
 pub const MAX_NAME_BYTES: usize = 255;
+/// Most OT policies in one bundle or delta (policies are hand-written, tens per site).
+pub const MAX_OT_POLICIES: usize = 4096;
 
 /// Why a bundle or delta was refused.
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +213,8 @@ pub struct Bundle {
     name: String,
     version: u64,
     entries: Vec<BundleEntry>,
+    /// OT policies, in canonical order (ascending encoded bytes, no duplicates).
+    ot_policies: Vec<OtPolicy>,
     content_hash: [u8; 32],
 }
 
@@ -231,7 +256,7 @@ impl Bundle {
                 }
             })
             .collect();
-        Bundle::from_entries(name, version, entries)
+        Bundle::from_parts(name, version, entries, set.ot_policies().to_vec())
     }
 
     /// A bundle of the given entries: sorted into canonical order; of entries with the same key
@@ -240,6 +265,18 @@ impl Bundle {
         name: &str,
         version: u64,
         entries: Vec<BundleEntry>,
+    ) -> Result<Self, BundleError> {
+        Bundle::from_parts(name, version, entries, Vec::new())
+    }
+
+    /// A bundle of the given entries and OT policies (see [`crate::ot`]): entries as in
+    /// [`Bundle::from_entries`]; policies sorted into canonical order, exact duplicates dropped.
+    /// The policies' violation indicators are ordinary entries and must be among `entries`.
+    pub fn from_parts(
+        name: &str,
+        version: u64,
+        entries: Vec<BundleEntry>,
+        ot_policies: Vec<OtPolicy>,
     ) -> Result<Self, BundleError> {
         check_name(name)?;
         if version == 0 {
@@ -252,11 +289,13 @@ impl Bundle {
             )));
         }
         let entries = canonical(entries)?;
-        let content_hash = Sha256::digest(encode_content(&entries)?).into();
+        let ot_policies = canonical_policies(ot_policies)?;
+        let content_hash = Sha256::digest(encode_content(&entries, &ot_policies)?).into();
         Ok(Bundle {
             name: name.to_owned(),
             version,
             entries,
+            ot_policies,
             content_hash,
         })
     }
@@ -271,7 +310,7 @@ impl Bundle {
         self.version
     }
 
-    /// SHA-256 of the content section (entries and metadata; not name or version).
+    /// SHA-256 of the content section (entries, metadata and OT policies; not name or version).
     pub fn content_hash(&self) -> [u8; 32] {
         self.content_hash
     }
@@ -281,12 +320,22 @@ impl Bundle {
         &self.entries
     }
 
+    /// The OT policies in canonical order.
+    pub fn ot_policies(&self) -> &[OtPolicy] {
+        &self.ot_policies
+    }
+
     /// The canonical body bytes (see the module doc).
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, BundleError> {
-        let content = encode_content(&self.entries)?;
+        let content = encode_content(&self.entries, &self.ot_policies)?;
         let mut out = Vec::with_capacity(content.len() + 64 + self.name.len());
         out.extend_from_slice(SNAPSHOT_MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let format = if self.ot_policies.is_empty() {
+            FORMAT_V1
+        } else {
+            FORMAT_VERSION
+        };
+        out.extend_from_slice(&format.to_le_bytes());
         write_str16(&mut out, &self.name)?;
         out.extend_from_slice(&self.version.to_le_bytes());
         out.extend_from_slice(&self.content_hash);
@@ -308,6 +357,9 @@ impl Bundle {
         for entry in &self.entries {
             builder.add_in_category(entry.to_indicator(), entry.category);
         }
+        for policy in &self.ot_policies {
+            builder.add_ot_policy(policy.clone());
+        }
         Ok(builder.build()?)
     }
 
@@ -326,6 +378,9 @@ impl Bundle {
                 },
                 category,
             );
+        }
+        for policy in self.ot_policies {
+            builder.add_ot_policy(policy);
         }
         Ok(builder.build()?)
     }
@@ -360,6 +415,8 @@ impl Bundle {
             .filter(|e| old.get(&e.key()).is_none_or(|o| !same_entry(o, e)))
             .cloned()
             .collect();
+        let ot_policies =
+            (self.ot_policies != newer.ot_policies).then(|| newer.ot_policies.clone());
         Ok(Delta {
             name: self.name.clone(),
             from_version: self.version,
@@ -368,6 +425,7 @@ impl Bundle {
             to_hash: newer.content_hash,
             removes,
             adds,
+            ot_policies,
         })
     }
 
@@ -392,7 +450,11 @@ impl Bundle {
             .cloned()
             .collect();
         entries.extend(delta.adds.iter().cloned());
-        let bundle = Bundle::from_entries(&self.name, delta.to_version, entries)?;
+        let policies = delta
+            .ot_policies
+            .clone()
+            .unwrap_or_else(|| self.ot_policies.clone());
+        let bundle = Bundle::from_parts(&self.name, delta.to_version, entries, policies)?;
         if bundle.content_hash != delta.to_hash {
             return Err(BundleError::HashMismatch);
         }
@@ -416,6 +478,8 @@ pub struct Delta {
     /// Keys of removed entries, sorted.
     removes: Vec<Vec<u8>>,
     adds: Vec<BundleEntry>,
+    /// The target's full OT policy list when it differs from the base's; `None`: unchanged.
+    ot_policies: Option<Vec<OtPolicy>>,
 }
 
 impl Delta {
@@ -439,14 +503,23 @@ impl Delta {
     pub fn added(&self) -> &[BundleEntry] {
         &self.adds
     }
+    /// The target version's OT policies when they differ from the base's (`None`: unchanged).
+    pub fn ot_policies(&self) -> Option<&[OtPolicy]> {
+        self.ot_policies.as_deref()
+    }
 
     /// The canonical body bytes (see the module doc).
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, BundleError> {
         let adds = canonical(self.adds.clone())?;
-        let content = encode_content(&adds)?;
+        let content = encode_content(&adds, &[])?;
         let mut out = Vec::with_capacity(content.len() + 128);
         out.extend_from_slice(DELTA_MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let format = if self.ot_policies.is_some() {
+            FORMAT_VERSION
+        } else {
+            FORMAT_V1
+        };
+        out.extend_from_slice(&format.to_le_bytes());
         write_str16(&mut out, &self.name)?;
         out.extend_from_slice(&self.from_version.to_le_bytes());
         out.extend_from_slice(&self.from_hash);
@@ -457,6 +530,10 @@ impl Delta {
             out.extend_from_slice(key);
         }
         out.extend_from_slice(&content);
+        if let Some(policies) = &self.ot_policies {
+            let policies = canonical_policies(policies.clone())?;
+            encode_policies(&mut out, &policies)?;
+        }
         Ok(out)
     }
 
@@ -531,7 +608,7 @@ pub fn decode_bundle(body: &[u8]) -> Result<Bundle, BundleError> {
     if r.take(8, "magic")? != SNAPSHOT_MAGIC {
         return Err(malformed("not a Kordon bundle (bad magic)"));
     }
-    check_format(r.u16("format")?)?;
+    let format = check_format(r.u16("format")?)?;
     let name = r.name()?;
     let version = r.u64("version")?;
     if version == 0 {
@@ -546,6 +623,16 @@ pub fn decode_bundle(body: &[u8]) -> Result<Bundle, BundleError> {
         return Err(BundleError::HashMismatch);
     }
     let entries = r.content()?;
+    let ot_policies = if format >= 2 {
+        let policies = r.policies()?;
+        if policies.is_empty() {
+            // A set without policies is written in format 1.
+            return Err(malformed("format 2 bundle without OT policies"));
+        }
+        policies
+    } else {
+        Vec::new()
+    };
     if !r.b.is_empty() {
         return Err(malformed(format!("{} bytes after the entries", r.b.len())));
     }
@@ -553,6 +640,7 @@ pub fn decode_bundle(body: &[u8]) -> Result<Bundle, BundleError> {
         name,
         version,
         entries,
+        ot_policies,
         content_hash: hash,
     })
 }
@@ -563,7 +651,7 @@ pub fn decode_delta(body: &[u8]) -> Result<Delta, BundleError> {
     if r.take(8, "magic")? != DELTA_MAGIC {
         return Err(malformed("not a Kordon delta (bad magic)"));
     }
-    check_format(r.u16("format")?)?;
+    let format = check_format(r.u16("format")?)?;
     let name = r.name()?;
     let from_version = r.u64("from version")?;
     let from_hash = r.hash()?;
@@ -578,6 +666,11 @@ pub fn decode_delta(body: &[u8]) -> Result<Delta, BundleError> {
         removes.push(start.get(..used).unwrap_or_default().to_vec());
     }
     let adds = r.content()?;
+    let ot_policies = if format >= 2 {
+        Some(r.policies()?)
+    } else {
+        None
+    };
     if !r.b.is_empty() {
         return Err(malformed("bytes after the delta"));
     }
@@ -589,15 +682,16 @@ pub fn decode_delta(body: &[u8]) -> Result<Delta, BundleError> {
         to_hash,
         removes,
         adds,
+        ot_policies,
     })
 }
 
-fn check_format(format: u16) -> Result<(), BundleError> {
-    if format == FORMAT_VERSION {
-        Ok(())
+fn check_format(format: u16) -> Result<u16, BundleError> {
+    if (FORMAT_V1..=FORMAT_VERSION).contains(&format) {
+        Ok(format)
     } else {
         Err(malformed(format!(
-            "format version {format}, this code reads {FORMAT_VERSION}"
+            "format version {format}, this code reads {FORMAT_V1}-{FORMAT_VERSION}"
         )))
     }
 }
@@ -710,8 +804,121 @@ fn meta_key(meta: &Arc<IndicatorMeta>) -> usize {
     Arc::as_ptr(meta) as usize
 }
 
-/// Encodes the content section of already canonical entries.
-fn encode_content(entries: &[BundleEntry]) -> Result<Vec<u8>, BundleError> {
+/// Sorts policies by their encoded bytes and drops exact duplicates.
+fn canonical_policies(policies: Vec<OtPolicy>) -> Result<Vec<OtPolicy>, BundleError> {
+    if policies.len() > MAX_OT_POLICIES {
+        return Err(BundleError::TooLarge(format!(
+            "{} OT policies, more than {MAX_OT_POLICIES}",
+            policies.len()
+        )));
+    }
+    let mut keyed = Vec::with_capacity(policies.len());
+    for policy in policies {
+        let mut bytes = Vec::new();
+        encode_policy(&mut bytes, &policy)?;
+        keyed.push((bytes, policy));
+    }
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.dedup_by(|later, first| later.0 == first.0);
+    Ok(keyed.into_iter().map(|(_, p)| p).collect())
+}
+
+fn protocol_code(p: OtProtocol) -> u8 {
+    p as u8
+}
+
+fn class_code(c: OtClass) -> u8 {
+    c as u8
+}
+
+fn write_net(out: &mut Vec<u8>, net: &IpNet) {
+    match net {
+        IpNet::V4(n) => {
+            out.push(4);
+            out.extend_from_slice(&n.addr().octets());
+            out.push(n.prefix_len());
+        }
+        IpNet::V6(n) => {
+            out.push(6);
+            out.extend_from_slice(&n.addr().octets());
+            out.push(n.prefix_len());
+        }
+    }
+}
+
+fn write_nets(out: &mut Vec<u8>, nets: &[IpNet]) -> Result<(), BundleError> {
+    write_count(out, nets.len())?;
+    for n in nets {
+        write_net(out, n);
+    }
+    Ok(())
+}
+
+fn write_codes(
+    out: &mut Vec<u8>,
+    codes: impl ExactSizeIterator<Item = u8>,
+) -> Result<(), BundleError> {
+    write_count(out, codes.len())?;
+    out.extend(codes);
+    Ok(())
+}
+
+/// Encodes one policy (see the module doc).
+fn encode_policy(out: &mut Vec<u8>, policy: &OtPolicy) -> Result<(), BundleError> {
+    write_str16(out, &policy.name)?;
+    write_count(out, policy.rules.len())?;
+    for rule in &policy.rules {
+        out.push(protocol_code(rule.protocol));
+        write_codes(out, rule.monitor.iter().map(|c| class_code(*c)))?;
+        write_count(out, rule.allow.len())?;
+        for grant in &rule.allow {
+            write_nets(out, &grant.hosts)?;
+            write_nets(out, &grant.servers)?;
+            write_codes(out, grant.classes.iter().map(|c| class_code(*c)))?;
+            write_count(out, grant.addresses.len())?;
+            for (lo, hi) in &grant.addresses {
+                out.extend_from_slice(&lo.to_le_bytes());
+                out.extend_from_slice(&hi.to_le_bytes());
+            }
+        }
+    }
+    match &policy.peers {
+        None => out.push(0),
+        Some(peers) => {
+            out.push(1);
+            write_codes(out, peers.protocols.iter().map(|p| protocol_code(*p)))?;
+            write_count(out, peers.known.len())?;
+            for k in &peers.known {
+                write_net(out, &k.client);
+                write_net(out, &k.server);
+                write_codes(out, k.protocols.iter().map(|p| protocol_code(*p)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Encodes an OT policy section of already canonical policies.
+fn encode_policies(out: &mut Vec<u8>, policies: &[OtPolicy]) -> Result<(), BundleError> {
+    write_count(out, policies.len())?;
+    for policy in policies {
+        encode_policy(out, policy)?;
+    }
+    Ok(())
+}
+
+/// Encodes the content section of already canonical entries and policies (the policy section
+/// only when there are policies: format 2).
+fn encode_content(entries: &[BundleEntry], policies: &[OtPolicy]) -> Result<Vec<u8>, BundleError> {
+    let mut out = encode_entries(entries)?;
+    if !policies.is_empty() {
+        encode_policies(&mut out, policies)?;
+    }
+    Ok(out)
+}
+
+/// Encodes the metadata and entries of a content section.
+fn encode_entries(entries: &[BundleEntry]) -> Result<Vec<u8>, BundleError> {
     // Metadata numbered by first use, deduplicated by pointer and then by content.
     let mut by_ptr: HashMap<usize, u32> = HashMap::new();
     let mut by_content: HashMap<&IndicatorMeta, u32> = HashMap::new();
@@ -991,6 +1198,140 @@ impl<'a> Reader<'a> {
             valid_until,
             allowlist: flags & 1 != 0,
         })
+    }
+
+    fn net(&mut self) -> Result<IpNet, BundleError> {
+        match self.u8("network tag")? {
+            4 => {
+                let addr = Ipv4Addr::from(self.array::<4>("ipv4 network")?);
+                let len = self.u8("prefix")?;
+                Ok(IpNet::V4(
+                    Ipv4Net::new(addr, len).map_err(|_| malformed("bad IPv4 prefix"))?,
+                ))
+            }
+            6 => {
+                let addr = Ipv6Addr::from(self.array::<16>("ipv6 network")?);
+                let len = self.u8("prefix")?;
+                Ok(IpNet::V6(
+                    Ipv6Net::new(addr, len).map_err(|_| malformed("bad IPv6 prefix"))?,
+                ))
+            }
+            other => Err(malformed(format!("unknown network tag {other}"))),
+        }
+    }
+
+    fn nets(&mut self, what: &'static str) -> Result<Vec<IpNet>, BundleError> {
+        let n = self.count(MAX_ENTRIES, 6, what)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.net()?);
+        }
+        Ok(out)
+    }
+
+    fn classes(&mut self, what: &'static str) -> Result<Vec<OtClass>, BundleError> {
+        let n = self.count(MAX_ENTRIES, 1, what)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(
+                *OtClass::ALL
+                    .get(self.u8("OT class")? as usize)
+                    .ok_or_else(|| malformed("unknown OT class"))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn protocol(&mut self) -> Result<OtProtocol, BundleError> {
+        OtProtocol::ALL
+            .get(self.u8("OT protocol")? as usize)
+            .copied()
+            .ok_or_else(|| malformed("unknown OT protocol"))
+    }
+
+    fn protocols(&mut self, what: &'static str) -> Result<Vec<OtProtocol>, BundleError> {
+        let n = self.count(MAX_ENTRIES, 1, what)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.protocol()?);
+        }
+        Ok(out)
+    }
+
+    fn policy(&mut self) -> Result<OtPolicy, BundleError> {
+        let name = self.str16("policy name")?.to_owned();
+        // Smallest rule: protocol, three empty counts.
+        let n_rules = self.count(MAX_ENTRIES, 9, "OT rules")?;
+        let mut rules = Vec::with_capacity(n_rules);
+        for _ in 0..n_rules {
+            let protocol = self.protocol()?;
+            let monitor = self.classes("monitored classes")?;
+            // Smallest grant: four empty counts.
+            let n_grants = self.count(MAX_ENTRIES, 16, "OT grants")?;
+            let mut allow = Vec::with_capacity(n_grants);
+            for _ in 0..n_grants {
+                let hosts = self.nets("grant hosts")?;
+                let servers = self.nets("grant servers")?;
+                let classes = self.classes("grant classes")?;
+                let n = self.count(MAX_ENTRIES, 8, "grant addresses")?;
+                let mut addresses = Vec::with_capacity(n);
+                for _ in 0..n {
+                    addresses.push((self.u32("address")?, self.u32("address")?));
+                }
+                allow.push(OtGrant {
+                    hosts,
+                    servers,
+                    classes,
+                    addresses,
+                });
+            }
+            rules.push(OtRule {
+                protocol,
+                monitor,
+                allow,
+            });
+        }
+        let peers = match self.u8("peers flag")? {
+            0 => None,
+            1 => {
+                let protocols = self.protocols("peer protocols")?;
+                // Smallest known pair: two IPv4 nets and an empty count.
+                let n = self.count(MAX_ENTRIES, 16, "known peers")?;
+                let mut known = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let client = self.net()?;
+                    let server = self.net()?;
+                    let protocols = self.protocols("known peer protocols")?;
+                    known.push(KnownPeer {
+                        client,
+                        server,
+                        protocols,
+                    });
+                }
+                Some(OtPeers { protocols, known })
+            }
+            _ => return Err(malformed("peers flag is not 0 or 1")),
+        };
+        Ok(OtPolicy { name, rules, peers })
+    }
+
+    /// An OT policy section: policies in strictly ascending order of their encoded bytes.
+    fn policies(&mut self) -> Result<Vec<OtPolicy>, BundleError> {
+        // Smallest policy: empty name, empty rule count, peers flag.
+        let n = self.count(MAX_OT_POLICIES, 7, "OT policies")?;
+        let mut out = Vec::with_capacity(n);
+        let mut previous: &[u8] = &[];
+        for _ in 0..n {
+            let start = self.b;
+            let policy = self.policy()?;
+            let bytes = start.get(..start.len() - self.b.len()).unwrap_or_default();
+            if bytes <= previous {
+                return Err(malformed("OT policies are not in strictly ascending order"));
+            }
+            previous = bytes;
+            out.push(policy);
+        }
+        Ok(out)
     }
 
     /// A content section: metadata records, then entries in strictly ascending key order.

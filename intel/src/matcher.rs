@@ -389,6 +389,7 @@ impl IndicatorSetBuilder {
             allow,
             kind_counts,
             ot,
+            ot_policies,
         })
     }
 }
@@ -718,6 +719,8 @@ pub struct IndicatorSet {
     kind_counts: [usize; IndicatorKind::ALL.len()],
     /// Compiled OT policies (see [`crate::ot`]).
     ot: crate::ot::CompiledOt,
+    /// The OT policies as added, for [`crate::bundle::Bundle::from_set`] and merges.
+    ot_policies: Vec<crate::ot::OtPolicy>,
 }
 
 impl fmt::Debug for IndicatorSet {
@@ -1103,6 +1106,13 @@ impl IndicatorSet {
             out.push(MatchId(e));
             false
         });
+    }
+
+    /// The OT policies compiled into the set, as they were added (their violation indicators
+    /// are ordinary entries, see [`IndicatorSet::iter`]). A set rebuilt from this set's entries
+    /// needs them passed to [`IndicatorSetBuilder::add_ot_policy`] again.
+    pub fn ot_policies(&self) -> &[crate::ot::OtPolicy] {
+        &self.ot_policies
     }
 
     /// Whether the set holds OT policy rules.

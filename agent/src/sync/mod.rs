@@ -16,11 +16,11 @@
 //!   the stream continues, so the next good version still gets through.
 //! - **Merge with the local files.** The synced set and the local `--indicators` files are
 //!   merged at compile time (synced entries first, so for the same indicator the fleet's
-//!   metadata wins). Local files are the sensor's own baseline (site lists, OT policy is *not*
-//!   carried over — see below); the fleet set adds to them rather than silently replacing
-//!   what an operator configured on the box. An OT policy file among `--indicators` is only in
-//!   the set loaded at start: a synced update compiles the merged indicators without it, so
-//!   agents that need an OT policy should not combine it with `--indicator-sync` yet.
+//!   metadata wins). Local files are the sensor's own baseline (site lists, OT policies); the
+//!   fleet set adds to them rather than silently replacing what an operator configured on the
+//!   box. OT policies of both sides are kept: the fleet's (carried in the bundle) and the local
+//!   `--indicators ot-policy=FILE` ones, each evaluated independently (an identical policy on
+//!   both sides is compiled once).
 //! - **Persist the last good bundle**, signed bytes as received: at start it is verified again
 //!   with the pinned key (a modified file is refused like a tampered update), so a sensor
 //!   whose collector is away still starts with the fleet set.
@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kordon_intel::bundle::{self, Bundle, BundleError, VerifyingKey};
+use kordon_intel::ot::OtPolicy;
 use kordon_intel::{Indicator, IndicatorSet, IndicatorSetBuilder};
 use kordon_proto::agent_service_client::AgentServiceClient;
 use kordon_proto::{UpdateKind, WatchRequest};
@@ -86,41 +87,59 @@ pub enum SyncError {
     Bundle(#[from] BundleError),
 }
 
-/// The local baseline: the `--indicators` entries, with their dedup categories.
-pub type Baseline = Arc<Vec<(Indicator, u8)>>;
-
-/// The entries of the locally loaded set.
-pub fn baseline(set: &IndicatorSet) -> Baseline {
-    Arc::new(
-        set.iter()
-            .map(|r| {
-                let id = r.id();
-                (
-                    Indicator {
-                        id: matches!(id, std::borrow::Cow::Borrowed(_)).then(|| id.into_owned()),
-                        kind: r.kind(),
-                        value: r.value(),
-                        score: r.score(),
-                        meta: r.meta_arc(),
-                    },
-                    r.category(),
-                )
-            })
-            .collect(),
-    )
+/// The local baseline: what the `--indicators` files gave.
+#[derive(Debug, Default)]
+pub struct LocalBaseline {
+    /// The entries, with their dedup categories.
+    pub entries: Vec<(Indicator, u8)>,
+    /// The OT policies (their violation indicators are among `entries`).
+    pub ot_policies: Vec<OtPolicy>,
 }
 
-/// Compiles the synced bundle merged with the local baseline (synced entries win).
-pub fn compile_merged(
-    bundle: &Bundle,
-    local: &[(Indicator, u8)],
-) -> Result<IndicatorSet, BundleError> {
+/// The shared local baseline.
+pub type Baseline = Arc<LocalBaseline>;
+
+/// The entries and OT policies of the locally loaded set.
+pub fn baseline(set: &IndicatorSet) -> Baseline {
+    let entries = set
+        .iter()
+        .map(|r| {
+            let id = r.id();
+            (
+                Indicator {
+                    id: matches!(id, std::borrow::Cow::Borrowed(_)).then(|| id.into_owned()),
+                    kind: r.kind(),
+                    value: r.value(),
+                    score: r.score(),
+                    meta: r.meta_arc(),
+                },
+                r.category(),
+            )
+        })
+        .collect();
+    Arc::new(LocalBaseline {
+        entries,
+        ot_policies: set.ot_policies().to_vec(),
+    })
+}
+
+/// Compiles the synced bundle merged with the local baseline (synced entries win; the OT
+/// policies of both are kept, a local policy identical to a synced one only once).
+pub fn compile_merged(bundle: &Bundle, local: &LocalBaseline) -> Result<IndicatorSet, BundleError> {
     let mut builder = IndicatorSetBuilder::new();
     for e in bundle.entries() {
         builder.add_in_category(e.to_indicator(), e.category);
     }
-    for (indicator, category) in local {
+    for (indicator, category) in &local.entries {
         builder.add_in_category(indicator.clone(), *category);
+    }
+    for policy in bundle.ot_policies() {
+        builder.add_ot_policy(policy.clone());
+    }
+    for policy in &local.ot_policies {
+        if !bundle.ot_policies().contains(policy) {
+            builder.add_ot_policy(policy.clone());
+        }
     }
     Ok(builder.build()?)
 }
@@ -527,7 +546,7 @@ mod tests {
         let version = Arc::new(AtomicU64::new(0));
         let mut applier = Applier::new(
             key.verifying_key(),
-            Arc::new(Vec::new()),
+            Arc::new(LocalBaseline::default()),
             live.clone(),
             None,
             Arc::clone(&version),
@@ -589,5 +608,58 @@ mod tests {
         let start = prepare(&config).expect("prepare");
         assert_eq!(start.persisted.map(|b| b.version()), Some(2));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_synced_set_keeps_the_local_and_the_fleet_ot_policies() {
+        use kordon_intel::formats::LoadOptions;
+        use kordon_intel::ot::{OtAccess, OtClass, OtProtocol, load_ot_policy};
+        let load = |toml: &str| {
+            let mut builder = IndicatorSetBuilder::new();
+            let mut opts = LoadOptions::new(Arc::new(IndicatorMeta::default()));
+            opts.now = 0;
+            load_ot_policy(toml.as_bytes(), &opts, &mut builder).expect("policy loads");
+            builder.build().expect("builds")
+        };
+        let local_set = load(
+            "name = \"site\"\n[[rule]]\nprotocol = \"modbus\"\n[[rule.allow]]\n\
+             hosts = [\"10.0.0.5\"]\nclasses = [\"write\"]\n",
+        );
+        let fleet_set =
+            load("name = \"fleet\"\n[[rule]]\nprotocol = \"s7comm\"\nmonitor = [\"stop\"]\n");
+        let local = baseline(&local_set);
+        assert_eq!(local.ot_policies.len(), 1);
+        let key = generate_signing_key().expect("key");
+        let mut fleet = Bundle::from_set("s", 1, &fleet_set).expect("bundle");
+        let signed = fleet.sign(&key).expect("sign");
+        fleet = bundle::verify(&signed, &key.verifying_key(), 0)
+            .expect("verifies")
+            .into_inner();
+        let merged = compile_merged(&fleet, &local).expect("merges");
+        assert_eq!(merged.ot_policies().len(), 2);
+        let violated = |protocol, class, requester: [u8; 4]| {
+            let mut out = Vec::new();
+            merged.match_ot(
+                &OtAccess {
+                    protocol,
+                    class: Some(class),
+                    requester: std::net::IpAddr::from(requester),
+                    responder: std::net::IpAddr::from([10, 0, 2, 1]),
+                    address: Some(1),
+                },
+                0,
+                &mut out,
+            );
+            !out.is_empty()
+        };
+        // Local policy: only 10.0.0.5 may write.
+        assert!(!violated(OtProtocol::Modbus, OtClass::Write, [10, 0, 0, 5]));
+        assert!(violated(OtProtocol::Modbus, OtClass::Write, [10, 0, 0, 6]));
+        // Fleet policy: nobody may stop an S7 PLC.
+        assert!(violated(OtProtocol::S7comm, OtClass::Stop, [10, 0, 0, 5]));
+        // The same policy locally and in the fleet set is compiled once.
+        let both = Bundle::from_set("s", 2, &local_set).expect("bundle");
+        let merged = compile_merged(&both, &local).expect("merges");
+        assert_eq!(merged.ot_policies().len(), 1);
     }
 }

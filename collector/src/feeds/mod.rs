@@ -202,8 +202,10 @@ fn load_once(feed: &FeedConfig, sets: &Sets, allow: &Arc<Allowlist>, status: &mu
         } else {
             (SourceUpdate::Replace(entries), feed.kind == FeedKind::Taxii)
         };
+        // OT policies (an `ot-policy` file feed) travel in the bundle with the entries.
+        let policies = Some(set.ot_policies().to_vec());
         let (version, _) = sets
-            .update(&feed.set, &feed.name, update, persist)
+            .update_with_policies(&feed.set, &feed.name, update, policies, persist)
             .map_err(|e| e.to_string())?;
         Ok((report, version, next_after))
     });

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use kordon_intel::bundle::{self, Bundle, BundleEntry, SigningKey};
+use kordon_intel::ot::OtPolicy;
 use kordon_intel::{IndicatorKind, IndicatorValue};
 use tokio::sync::watch;
 
@@ -70,6 +71,8 @@ pub enum SourceUpdate {
 
 struct SetState {
     sources: BTreeMap<String, Vec<BundleEntry>>,
+    /// OT policies per source (only sources that gave some), carried in the bundle.
+    policies: BTreeMap<String, Vec<OtPolicy>>,
     last: Option<Bundle>,
     tx: watch::Sender<Option<Arc<Published>>>,
 }
@@ -78,6 +81,7 @@ impl SetState {
     fn new() -> SetState {
         SetState {
             sources: BTreeMap::new(),
+            policies: BTreeMap::new(),
             last: None,
             tx: watch::channel(None).0,
         }
@@ -127,10 +131,13 @@ impl Sets {
         for (set, source, body) in store.sources()? {
             match bundle::decode_bundle(&body) {
                 Ok(b) => {
-                    sets.entry(set)
-                        .or_insert_with(SetState::new)
-                        .sources
-                        .insert(source, b.entries().to_vec());
+                    let state = sets.entry(set).or_insert_with(SetState::new);
+                    if !b.ot_policies().is_empty() {
+                        state
+                            .policies
+                            .insert(source.clone(), b.ot_policies().to_vec());
+                    }
+                    state.sources.insert(source, b.entries().to_vec());
                 }
                 Err(error) => {
                     tracing::warn!(%set, %source, %error, "stored source does not decode")
@@ -174,6 +181,19 @@ impl Sets {
         update: SourceUpdate,
         persist: bool,
     ) -> Result<(u64, usize), SetError> {
+        self.update_with_policies(set, source, update, None, persist)
+    }
+
+    /// Like [`Sets::update`], also replacing the source's OT policies when `policies` is
+    /// `Some` (`None` keeps them). The set's policies are those of all its sources.
+    pub fn update_with_policies(
+        &self,
+        set: &str,
+        source: &str,
+        update: SourceUpdate,
+        policies: Option<Vec<OtPolicy>>,
+        persist: bool,
+    ) -> Result<(u64, usize), SetError> {
         let key = self.key.as_ref().ok_or(SetError::NoKey)?;
         let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
         let state = sets.entry(set.to_owned()).or_insert_with(SetState::new);
@@ -205,6 +225,17 @@ impl Sets {
             }
         }
         merged.extend(entries.iter().cloned());
+        let source_policies = match policies {
+            Some(p) => p,
+            None => state.policies.get(source).cloned().unwrap_or_default(),
+        };
+        let mut merged_policies: Vec<OtPolicy> = Vec::new();
+        for (name, list) in &state.policies {
+            if name != source {
+                merged_policies.extend(list.iter().cloned());
+            }
+        }
+        merged_policies.extend(source_policies.iter().cloned());
         if merged.len() > self.max_entries {
             return Err(SetError::TooLarge {
                 set: set.to_owned(),
@@ -213,9 +244,10 @@ impl Sets {
             });
         }
         let version = state.last.as_ref().map_or(0, Bundle::version) + 1;
-        let new = Bundle::from_entries(set, version, merged)?;
+        let new = Bundle::from_parts(set, version, merged, merged_policies)?;
         if persist {
-            let body = Bundle::from_entries(set, 1, entries.clone())?.canonical_bytes()?;
+            let body = Bundle::from_parts(set, 1, entries.clone(), source_policies.clone())?
+                .canonical_bytes()?;
             self.store.put_source(set, source, &body)?;
         }
         if state
@@ -224,6 +256,7 @@ impl Sets {
             .is_some_and(|l| l.content_hash() == new.content_hash())
         {
             state.sources.insert(source.to_owned(), entries);
+            set_policies(state, source, source_policies);
             return Ok((version - 1, source_count));
         }
         let signed = new.sign(key)?;
@@ -239,6 +272,7 @@ impl Sets {
         };
         self.store.put_version(&stored, new.entries().len())?;
         state.sources.insert(source.to_owned(), entries);
+        set_policies(state, source, source_policies);
         let published = Published {
             version,
             entries: new.entries().len(),
@@ -259,10 +293,87 @@ impl Sets {
     }
 }
 
+fn set_policies(state: &mut SetState, source: &str, policies: Vec<OtPolicy>) {
+    if policies.is_empty() {
+        state.policies.remove(source);
+    } else {
+        state.policies.insert(source.to_owned(), policies);
+    }
+}
+
 /// The entries of a compiled set (for sources loaded with the intel loaders).
 pub fn entries_of(
     set_name: &str,
     set: &kordon_intel::IndicatorSet,
 ) -> Result<Vec<BundleEntry>, SetError> {
     Ok(Bundle::from_set(set_name, 1, set)?.entries().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+name = "plant-a"
+[[rule]]
+protocol = "modbus"
+[[rule.allow]]
+hosts = ["10.0.0.5"]
+classes = ["write"]
+"#;
+
+    /// A policy file feed reaches the signed bundle agents receive, and survives a restart of
+    /// the collector (sources are restored from the store).
+    #[test]
+    fn ot_policies_from_a_source_are_signed_into_the_set_and_restored() {
+        let dir = std::env::temp_dir().join(format!("kordon-sets-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let key = bundle::generate_signing_key().expect("key");
+        let pinned = key.verifying_key();
+        let mut report = kordon_intel::LoadReport::default();
+        let policy = kordon_intel::ot::parse_ot_policy(POLICY, "plant-a", &mut report)
+            .expect("policy parses");
+        let open = || {
+            let store = Arc::new(IntelStore::open(&dir.join("intel.sqlite")).expect("store"));
+            Sets::open(Some(key.clone()), store, 1000).expect("sets")
+        };
+
+        let sets = open();
+        let receiver = sets.subscribe("ot");
+        let (version, _) = sets
+            .update_with_policies(
+                "ot",
+                "file:policy",
+                SourceUpdate::Replace(Vec::new()),
+                Some(vec![policy.clone()]),
+                true,
+            )
+            .expect("published");
+        assert_eq!(version, 1);
+        let published = receiver.borrow().clone().expect("a published version");
+        let verified = bundle::verify(&published.signed, &pinned, 0).expect("signed by the key");
+        assert_eq!(verified.ot_policies(), std::slice::from_ref(&policy));
+
+        // Another source's update keeps the policy in the set, also after a restart.
+        drop(sets);
+        let sets = open();
+        let receiver = sets.subscribe("ot");
+        sets.update_with_policies(
+            "ot",
+            "push:other",
+            SourceUpdate::Replace(Vec::new()),
+            Some(Vec::new()),
+            true,
+        )
+        .expect("update");
+        let published = receiver.borrow().clone().expect("published");
+        let verified = bundle::verify(&published.signed, &pinned, 0).expect("verifies");
+        assert_eq!(
+            verified.ot_policies().len(),
+            1,
+            "the file source's policy is kept"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -18,9 +18,13 @@ fn check(body: &[u8]) {
         assert_eq!(bytes, body, "decoding accepted a non-canonical encoding");
         let set = bundle.compile().expect("a decoded bundle compiles");
         assert_eq!(set.len(), bundle.entries().len());
-        let again =
-            Bundle::from_entries(bundle.name(), bundle.version(), bundle.entries().to_vec())
-                .expect("entries of a decoded bundle make a bundle");
+        let again = Bundle::from_parts(
+            bundle.name(),
+            bundle.version(),
+            bundle.entries().to_vec(),
+            bundle.ot_policies().to_vec(),
+        )
+        .expect("entries and policies of a decoded bundle make a bundle");
         assert_eq!(again.content_hash(), bundle.content_hash());
     }
 }
@@ -34,6 +38,9 @@ fuzz_target!(|data: &[u8]| {
     wrapped.extend_from_slice(&1u64.to_le_bytes());
     wrapped.extend_from_slice(&Sha256::digest(data));
     wrapped.extend_from_slice(data);
+    check(&wrapped);
+    // The same content as format 2, so the OT policy section decoder is driven too.
+    wrapped[8] = 2;
     check(&wrapped);
     if let Ok(delta) = decode_delta(data) {
         let _ = delta.canonical_bytes();
