@@ -175,7 +175,11 @@ impl AgentService for AgentSvc {
                     Ok(Some(batch)) => batch,
                     Ok(None) => break,
                     Err(status) => {
+                        // A message over `limits.max_message_bytes` arrives here as tonic's
+                        // OutOfRange: pass it on so the agent learns why, instead of a bare
+                        // end of stream. (For a vanished client nobody reads it.)
                         tracing::debug!(%remote, %status, "agent stream ended");
+                        let _ = reader_acks.send(Err(status)).await;
                         break;
                     }
                 };

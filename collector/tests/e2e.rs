@@ -83,6 +83,11 @@ impl Scenario {
     }
 
     fn write_config(&self, require_client_cert: bool) {
+        self.write_config_with(require_client_cert, "");
+    }
+
+    /// The scenario's config with `extra` TOML appended (e.g. a `[limits]` section).
+    fn write_config_with(&self, require_client_cert: bool, extra: &str) {
         let config = format!(
             "listen = \"127.0.0.1:{}\"\nstate_dir = \"{}\"\n[store]\nbusy_timeout_ms = 120000\n\
              synchronous = \"normal\"\n[tls]\ncert = \"{pki}/collector.crt\"\nkey = \"{pki}/collector.key\"\n\
@@ -93,7 +98,7 @@ impl Scenario {
             kordon_collector::auth::token_sha256_hex("secret-token"),
             pki = self.pki.display(),
         );
-        std::fs::write(self.dir.join("collector.toml"), config).expect("config");
+        std::fs::write(self.dir.join("collector.toml"), config + extra).expect("config");
     }
 
     fn url(&self) -> String {
@@ -676,4 +681,96 @@ fn connections_without_a_valid_identity_are_refused_with_a_clear_status() {
             .map_err(|e| e.code())
     });
     assert_eq!(agent_without_cert, Err(tonic::Code::Unauthenticated));
+}
+
+/// An agent-certificate client of `AgentService`.
+fn agent_client(
+    s: &Scenario,
+    name: &str,
+) -> kordon_proto::agent_service_client::AgentServiceClient<tonic::transport::Channel> {
+    runtime().block_on(async {
+        let tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(
+                std::fs::read(s.pki.join("ca.crt")).expect("ca"),
+            ))
+            .identity(Identity::from_pem(
+                std::fs::read(s.pki.join(format!("{name}.crt"))).expect("crt"),
+                std::fs::read(s.pki.join(format!("{name}.key"))).expect("key"),
+            ));
+        let channel = Endpoint::from_shared(s.url())
+            .expect("url")
+            .tls_config(tls)
+            .expect("tls")
+            .connect()
+            .await
+            .expect("connect");
+        kordon_proto::agent_service_client::AgentServiceClient::new(channel)
+            .max_encoding_message_size(8 << 20)
+    })
+}
+
+/// Sends one batch on a fresh `Report` stream: `Ok` when it was acknowledged, otherwise the
+/// status the collector answered with (`Unknown` if the stream just ended).
+fn report_status(s: &Scenario, batch: kordon_proto::ReportBatch) -> tonic::Code {
+    let mut client = agent_client(s, "sensor-1");
+    runtime().block_on(async {
+        // Keep the request stream open until the answer arrives, as an agent does.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tx.send(batch).await.expect("queue batch");
+        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+        let code = match client.report(stream).await {
+            Err(status) => status.code(),
+            Ok(response) => match response.into_inner().message().await {
+                Err(status) => status.code(),
+                Ok(Some(_)) => tonic::Code::Ok,
+                Ok(None) => tonic::Code::Unknown,
+            },
+        };
+        drop(tx);
+        code
+    })
+}
+
+#[test]
+fn message_and_batch_limits_are_refused_with_chosen_statuses() {
+    let _serial = serial();
+    let s = Scenario::new("limits");
+    s.write_config_with(
+        true,
+        "[limits]\nmax_message_bytes = 65536\nmax_records_per_batch = 10\n",
+    );
+    let _collector = s.start_collector();
+    let batch = |records: u64, id_len: usize| kordon_proto::ReportBatch {
+        agent_id: "sensor-1".into(),
+        spool_epoch: 7,
+        sequence: 1,
+        last_sequence: records,
+        records: (1..=records)
+            .map(|id| kordon_proto::Record {
+                id,
+                body: Some(kordon_proto::record::Body::Alert(kordon_proto::Alert {
+                    community_id: "x".repeat(id_len),
+                    ..kordon_proto::Alert::default()
+                })),
+            })
+            .collect(),
+        heartbeat: None,
+    };
+    // Within both limits: stored and acknowledged.
+    assert_eq!(report_status(&s, batch(10, 8)), tonic::Code::Ok);
+    // More records than a batch may hold: refused as an invalid argument, nothing stored.
+    assert_eq!(
+        report_status(&s, batch(11, 8)),
+        tonic::Code::InvalidArgument
+    );
+    // A message over max_message_bytes: refused by the transport before decoding.
+    let code = report_status(&s, batch(2, 100_000));
+    assert!(
+        matches!(
+            code,
+            tonic::Code::OutOfRange | tonic::Code::ResourceExhausted
+        ),
+        "oversized message got {code:?}"
+    );
+    assert_eq!(s.stored_count(), 10, "only the valid batch was stored");
 }
