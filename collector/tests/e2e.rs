@@ -9,13 +9,14 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, agent_bins, collector_bin, run_ok, wait_for};
+use common::{
+    DEADLINE, agent_bins, collector_bin, free_port, make_pki, run_ok, scratch_dir, wait_for,
+};
 use kordon_collector::store::Store;
 use kordon_collector::store::sqlite::SqliteStore;
 use kordon_proto::soc_service_client::SocServiceClient;
@@ -53,30 +54,13 @@ struct Capture {
 
 impl Scenario {
     fn new(name: &str) -> Scenario {
-        let dir = std::env::temp_dir().join(format!("kordon-e2e-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scenario dir");
+        let dir = scratch_dir(&format!("e2e-{name}"));
         let pki = dir.join("pki");
-        run_ok(
-            Command::new(collector_bin())
-                .args(["pki", "init", "--dir"])
-                .arg(&pki),
+        make_pki(
+            &pki,
+            &[("issue-agent", "sensor-1"), ("issue-client", "soc")],
         );
-        run_ok(
-            Command::new(collector_bin())
-                .args(["pki", "issue-agent", "sensor-1", "--dir"])
-                .arg(&pki),
-        );
-        run_ok(
-            Command::new(collector_bin())
-                .args(["pki", "issue-client", "soc", "--dir"])
-                .arg(&pki),
-        );
-        // A port that was free a moment ago; fixed so a restarted collector is at the same URL.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let s = Scenario { dir, pki, port };
         s.write_config(true);
         s

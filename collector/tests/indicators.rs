@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{agent_bins, collector_bin, run_ok, wait_for};
+use common::{agent_bins, collector_bin, free_port, make_pki, run_ok, scratch_dir, wait_for};
 use kordon_proto::feed_service_client::FeedServiceClient;
 use kordon_proto::{IndicatorChunk, PushMode, PushedIndicator};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
@@ -30,30 +30,41 @@ struct Env {
 }
 
 impl Env {
+    /// The agent options that send alerts to this collector as `sensor-1` over mTLS and follow
+    /// the signed set `set`, keeping the spool and bundles in the scenario folder.
+    fn sync_agent_args(&self, set: &str) -> Vec<std::ffi::OsString> {
+        let path = |p: PathBuf| p.into_os_string();
+        vec![
+            "--collector".into(),
+            format!("https://127.0.0.1:{}", self.port).into(),
+            "--cert".into(),
+            path(self.pki.join("sensor-1.crt")),
+            "--key".into(),
+            path(self.pki.join("sensor-1.key")),
+            "--ca".into(),
+            path(self.pki.join("ca.crt")),
+            "--spool-dir".into(),
+            path(self.dir.join("spool")),
+            "--indicator-sync".into(),
+            "--sync-set".into(),
+            set.into(),
+            "--bundle-key".into(),
+            path(self.pki.join("bundle-signing.pub")),
+            "--bundle-dir".into(),
+            path(self.dir.join("bundles")),
+            "--drain-timeout-secs".into(),
+            "20".into(),
+        ]
+    }
+
     fn new(name: &str, feeds: &str) -> Env {
-        let dir = std::env::temp_dir().join(format!("kordon-intel-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = scratch_dir(&format!("intel-{name}"));
         let pki = dir.join("pki");
-        run_ok(
-            Command::new(collector_bin())
-                .args(["pki", "init", "--dir"])
-                .arg(&pki),
+        make_pki(
+            &pki,
+            &[("issue-agent", "sensor-1"), ("issue-feed", "pusher")],
         );
-        run_ok(
-            Command::new(collector_bin())
-                .args(["pki", "issue-agent", "sensor-1", "--dir"])
-                .arg(&pki),
-        );
-        run_ok(
-            Command::new(collector_bin())
-                .args(["pki", "issue-feed", "pusher", "--dir"])
-                .arg(&pki),
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
+        let port = free_port();
         let config = format!(
             "listen = \"127.0.0.1:{port}\"\nstate_dir = \"{state}\"\n\
              [store]\nsynchronous = \"normal\"\n\
@@ -222,20 +233,7 @@ fn pushed_set_is_signed_streamed_verified_applied_persisted_and_reported() {
             ])
             .arg("--eve")
             .arg(env.dir.join(format!("{name}.eve.json")))
-            .args(["--collector", &format!("https://127.0.0.1:{}", env.port)])
-            .arg("--cert")
-            .arg(env.pki.join("sensor-1.crt"))
-            .arg("--key")
-            .arg(env.pki.join("sensor-1.key"))
-            .arg("--ca")
-            .arg(env.pki.join("ca.crt"))
-            .arg("--spool-dir")
-            .arg(env.dir.join("spool"))
-            .args(["--indicator-sync", "--sync-set", "fleet", "--bundle-key"])
-            .arg(env.pki.join("bundle-signing.pub"))
-            .arg("--bundle-dir")
-            .arg(env.dir.join("bundles"))
-            .args(["--drain-timeout-secs", "20"])
+            .args(env.sync_agent_args("fleet"))
             .env("KORDON_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -566,20 +564,7 @@ fn set_pushed_mid_replay_alerts_within_two_seconds_with_zero_drops() {
             .arg(env.dir.join("agent.eve.json"))
             .arg("--stats-json")
             .arg(&stats)
-            .args(["--collector", &format!("https://127.0.0.1:{}", env.port)])
-            .arg("--cert")
-            .arg(env.pki.join("sensor-1.crt"))
-            .arg("--key")
-            .arg(env.pki.join("sensor-1.key"))
-            .arg("--ca")
-            .arg(env.pki.join("ca.crt"))
-            .arg("--spool-dir")
-            .arg(env.dir.join("spool"))
-            .args(["--indicator-sync", "--sync-set", "live", "--bundle-key"])
-            .arg(env.pki.join("bundle-signing.pub"))
-            .arg("--bundle-dir")
-            .arg(env.dir.join("bundles"))
-            .args(["--drain-timeout-secs", "20"])
+            .args(env.sync_agent_args("live"))
             .env("KORDON_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -811,13 +796,8 @@ fn taxii_feed_polls_medallion_with_pagination_and_added_after() {
         );
         return;
     };
-    let dir = std::env::temp_dir().join(format!("kordon-medallion-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let dir = scratch_dir("medallion");
+    let port = free_port();
     let collection = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
     let first = ["45.33.32.156", "185.220.101.7", "91.219.236.18"];
     let objects: Vec<serde_json::Value> = first

@@ -65,3 +65,36 @@ pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+
+/// A fresh scratch directory `kordon-<name>-<pid>` under the system temp dir.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kordon-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// `pki init` in `dir`, then one `pki <command> <name>` per pair (e.g. `("issue-agent",
+/// "sensor-1")`): the certificates a scenario needs.
+pub fn make_pki(dir: &Path, issue: &[(&str, &str)]) {
+    run_ok(
+        Command::new(collector_bin())
+            .args(["pki", "init", "--dir"])
+            .arg(dir),
+    );
+    for (command, name) in issue {
+        run_ok(
+            Command::new(collector_bin())
+                .args(["pki", command, name, "--dir"])
+                .arg(dir),
+        );
+    }
+}
+
+/// A loopback port that was free a moment ago (fixed, so a restarted collector keeps its URL).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
