@@ -21,23 +21,9 @@ ROOT=$(pwd)
 OUT="$ROOT/bench-out/applayer"
 BENCH_DIR="$ROOT/scripts/bench"
 
-QUICK=0
-RUNS=3
-INSTALL=1
-WRITE_MD=1
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --quick) QUICK=1 ;;
-        --runs) RUNS="$2"; shift ;;
-        --runs=*) RUNS="${1#--runs=}" ;;
-        --skip-install) INSTALL=0 ;;
-        --no-md) WRITE_MD=0 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-        *) echo "unknown argument: $1 (see --help)" >&2; exit 1 ;;
-    esac
-    shift
-done
-case "$RUNS" in ''|*[!0-9]*|0) echo "--runs needs a positive integer" >&2; exit 1 ;; esac
+# shellcheck source=scripts/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
+parse_bench_args "$@"
 
 SEED=1
 HIT_RATE=0.02
@@ -47,8 +33,6 @@ else
     PACKETS=1000000; FLOWS=40000; DOMAINS=1000000; JA3=50000; JA4=50000
 fi
 
-step() { echo; echo "==> [$1/6] $2"; }
-info() { echo "    $*"; }
 
 step 1 "dependencies"
 if [ $INSTALL -eq 1 ]; then "$BENCH_DIR/install-deps.sh"; else info "skipped (--skip-install)"; fi
@@ -150,15 +134,6 @@ run() { # NAME CMD...
     done
     echo "$*" > "$TIMES/$name.cmd"
 }
-rss_of() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
-median_wall() { cat "$TIMES/$1".*.wall | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-spread() { cat "$TIMES/$1".*.wall | sort -n | awk '{ v[NR] = $1 } END { printf "%s (%s–%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
-median_cpu() {
-    local f
-    for f in "$TIMES/$1".*.time; do awk -F': ' '/Percent of CPU/ { sub(/%/, "", $2); print $2 }' "$f"; done \
-        | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] "%" }'
-}
-max_rss() { local f; for f in "$TIMES/$1".*.time; do rss_of "$f"; done | sort -n | tail -n 1; }
 
 KEVE="$OUT/kordon-eve.json"; KSTATS="$OUT/kordon-stats.json"; K1="$OUT/kordon-1pkt-eve.json"
 PRE_RUN="rm -f '$SURI/rules/eve.json'" run suricata suricata -c "$SURI/rules/suricata.yaml" -r "$CAP" -k none --runmode single -l "$SURI/rules"
@@ -175,11 +150,6 @@ LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 info "other running threads after the runs: $BUSY_AFTER; load average $LOADAVG"
 
 step 5 "figures"
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-verdict() { awk "BEGIN { print ($1) ? \"met\" : \"not met\" }"; }
-pps() { calc "%.0f" "$PACKETS / $1"; }
-human_pps() { calc "%.2f M" "$1 / 1000000"; }
-mib() { calc "%.0f" "$1 / 1024"; }
 s_wall=$(median_wall suricata); s_pps=$(pps "$s_wall"); ss_wall=$(median_wall suricata-startup)
 s_proc_pps=$(calc "%.0f" "$PACKETS / ($s_wall - $ss_wall)")
 sn_wall=$(median_wall suricata-no-rules); sn_pps=$(pps "$sn_wall")
